@@ -1,0 +1,1 @@
+//! Glasses side.
