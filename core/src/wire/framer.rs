@@ -41,6 +41,16 @@ impl Framer {
         self.max_message
     }
 
+    /// Changes the largest message accepted (after the hello exchange agreed on one), keeping
+    /// the sequence number.
+    pub fn set_max_message(&mut self, max_message: usize) -> Result<(), FramerError> {
+        if max_message == 0 || max_message > super::ABSOLUTE_MAX_MESSAGE {
+            return Err(FramerError::BadMaxMessage(max_message));
+        }
+        self.max_message = max_message;
+        Ok(())
+    }
+
     /// Number of packets `len` body bytes take.
     pub fn packet_count(&self, len: usize) -> usize {
         let first = self.packet_size - HEADER_LEN - LENGTH_LEN;

@@ -1,0 +1,591 @@
+//! The glasses session machine (sans-IO): framing, the hello/capabilities exchange, request
+//! ids, acks, retries with the same id, and liveness. It owns no link and no timer.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use tracing::{debug, trace, warn};
+
+use super::error::{CommandFailure, SessionConfigError, SessionError};
+use super::info::GlassesInfo;
+use crate::wire::proto::{
+    ErrorCode, GlassesToPhone, Hello, PhoneToGlasses, Ping, glasses_to_phone, phone_to_glasses,
+};
+use crate::wire::{
+    DecodeError, DropReason, Framer, PROTOCOL_VERSION, Reassembled, Reassembler, decode_glasses,
+    encode,
+};
+
+/// Session settings. Every field documents its default.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Largest message (body bytes) we accept and announce. Default 4096.
+    pub max_message_size: usize,
+    /// How long to wait for an answer before sending again with the same id. Default 1 s
+    /// (a command round trip is 1–3 BLE connection intervals, 20–150 ms on phones).
+    pub ack_timeout: Duration,
+    /// Sends per command, first one included. Default 4 (one send and three retries).
+    pub max_attempts: u8,
+    /// Silence after which a `Ping` is sent. Default 10 s.
+    pub ping_interval: Duration,
+    /// Silence after which the glasses are declared gone (`LivenessLost`). Default 30 s.
+    pub liveness_timeout: Duration,
+    /// Time a half-received message may take to complete. Default 2 s.
+    pub partial_timeout: Duration,
+    /// Commands that may await an answer at once. Default 32.
+    pub max_pending: usize,
+    /// Our version, sent in `Hello`.
+    pub bridge_version: String,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            max_message_size: crate::wire::DEFAULT_MAX_MESSAGE,
+            ack_timeout: Duration::from_secs(1),
+            max_attempts: 4,
+            ping_interval: Duration::from_secs(10),
+            liveness_timeout: Duration::from_secs(30),
+            partial_timeout: Duration::from_secs(2),
+            max_pending: 32,
+            bridge_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+impl SessionConfig {
+    fn validate(&self) -> Result<(), SessionConfigError> {
+        if !(64..=crate::wire::ABSOLUTE_MAX_MESSAGE).contains(&self.max_message_size) {
+            return Err(SessionConfigError::MaxMessageSize(self.max_message_size));
+        }
+        if self.max_attempts == 0 {
+            return Err(SessionConfigError::MaxAttempts);
+        }
+        if self.ack_timeout.is_zero()
+            || self.ping_interval.is_zero()
+            || self.partial_timeout.is_zero()
+        {
+            return Err(SessionConfigError::Timers("durations must be non-zero"));
+        }
+        if self.liveness_timeout <= self.ping_interval {
+            return Err(SessionConfigError::Timers(
+                "liveness_timeout must be longer than ping_interval",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can happen to a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionInput {
+    /// The link connected with this ATT MTU.
+    LinkUp {
+        /// ATT MTU.
+        mtu: u16,
+    },
+    /// The link dropped.
+    LinkDown,
+    /// A packet arrived from the glasses.
+    Packet(Vec<u8>),
+}
+
+/// A message from the glasses, delivered once the session is ready.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    /// The glasses' message id.
+    pub message_id: u32,
+    /// The command it answers, or 0.
+    pub reply_to: u32,
+    /// What it says.
+    pub body: glasses_to_phone::Body,
+}
+
+/// What the session reports to the bridge.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// The hello exchange finished; commands may be sent.
+    Ready(GlassesInfo),
+    /// The link went down; every pending command has failed with `LinkDown`.
+    Down,
+    /// A message from the glasses.
+    Message(Incoming),
+    /// The glasses acknowledged this command.
+    Acked {
+        /// Its message id.
+        request: u32,
+    },
+    /// The command will not succeed.
+    Failed {
+        /// Its message id.
+        request: u32,
+        /// Why.
+        reason: CommandFailure,
+    },
+    /// Nothing came from the glasses for the liveness timeout. Reported once per silence.
+    LivenessLost,
+    /// The glasses speak a protocol version we do not.
+    Incompatible {
+        /// The version they declared.
+        protocol_version: u32,
+    },
+    /// Packets were dropped by the reassembler (for logs and counters).
+    Dropped(DropReason),
+    /// A whole message did not decode (for logs and counters).
+    Malformed(DecodeError),
+}
+
+/// What the session wants done.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum SessionOutput {
+    /// Send this packet on the link, in order.
+    ToGlasses(Vec<u8>),
+    /// Tell the bridge.
+    Event(SessionEvent),
+}
+
+/// The session's deadlines, for tests and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// A command awaits its answer; resend (same id) or fail it.
+    AckRetry,
+    /// The link has been quiet for the ping interval: send a `Ping`.
+    Ping,
+    /// The link has been quiet for the liveness timeout: declare the glasses gone.
+    Liveness,
+    /// A half-received message must complete.
+    PartialMessage,
+}
+
+#[derive(Debug)]
+struct Pending {
+    encoded: Vec<u8>,
+    attempts: u8,
+    deadline: Instant,
+}
+
+#[derive(Debug)]
+enum State {
+    /// No link.
+    ExpectLink,
+    /// Hello sent with this id; waiting for `Capabilities`.
+    ExpectCapabilities { hello_id: u32, mtu: u16 },
+    /// Hello done.
+    Ready(GlassesInfo),
+}
+
+/// The protocol session with one pair of glasses (sans-IO).
+///
+/// Methods come in four kinds: getters (`&self`); [`Session::handle_input`] and
+/// [`Session::handle_timeout`] for what happens to it; [`Session::send`] for commands; and
+/// [`Session::poll_output`] / [`Session::poll_timeout`] for what it wants done. After every
+/// `handle_*` or `send`, drain `poll_output` until `None`, then re-arm the timer from
+/// `poll_timeout`. Instants must never go backwards.
+#[derive(Debug)]
+pub struct Session {
+    config: SessionConfig,
+    state: State,
+    framer: Option<Framer>,
+    reassembler: Reassembler,
+    next_id: u32,
+    pending: BTreeMap<u32, Pending>,
+    last_rx: Instant,
+    last_ping: Option<Instant>,
+    liveness_reported: bool,
+    out: VecDeque<SessionOutput>,
+}
+
+impl Session {
+    /// A session with no link yet.
+    pub fn new(config: SessionConfig, now: Instant) -> Result<Self, SessionConfigError> {
+        config.validate()?;
+        let reassembler = Reassembler::new(config.max_message_size, config.partial_timeout);
+        Ok(Self {
+            config,
+            state: State::ExpectLink,
+            framer: None,
+            reassembler,
+            next_id: 1,
+            pending: BTreeMap::new(),
+            last_rx: now,
+            last_ping: None,
+            liveness_reported: false,
+            out: VecDeque::new(),
+        })
+    }
+
+    /// The glasses' declarations, once ready.
+    pub fn info(&self) -> Option<&GlassesInfo> {
+        match &self.state {
+            State::Ready(info) => Some(info),
+            _ => None,
+        }
+    }
+
+    /// True once the hello exchange is done.
+    pub fn is_ready(&self) -> bool {
+        matches!(self.state, State::Ready(_))
+    }
+
+    /// Commands awaiting an answer.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Feeds what happened on the link.
+    pub fn handle_input(&mut self, now: Instant, input: SessionInput) {
+        match input {
+            SessionInput::LinkUp { mtu } => self.link_up(now, mtu),
+            SessionInput::LinkDown => self.link_down(),
+            SessionInput::Packet(packet) => {
+                if self.framer.is_none() {
+                    trace!("packet while link is down; ignored");
+                    return;
+                }
+                self.reassembler.handle_packet(now, &packet);
+                self.drain_reassembler(now);
+            }
+        }
+    }
+
+    /// Sends a command to the glasses and returns its message id. Its outcome arrives as
+    /// `Acked`, `Failed`, or a `Message` whose `reply_to` is this id.
+    pub fn send(&mut self, now: Instant, body: phone_to_glasses::Body) -> Result<u32, SessionError> {
+        let State::Ready(info) = &self.state else {
+            return Err(SessionError::NotReady);
+        };
+        if self.pending.len() >= self.config.max_pending {
+            return Err(SessionError::Busy);
+        }
+        let max = info.max_message_size;
+        let id = self.take_id();
+        let encoded = encode(&PhoneToGlasses {
+            message_id: id,
+            reply_to: 0,
+            body: Some(body),
+        });
+        if encoded.len() > max {
+            return Err(SessionError::TooLarge {
+                len: encoded.len(),
+                max,
+            });
+        }
+        self.transmit(&encoded);
+        self.pending.insert(
+            id,
+            Pending {
+                encoded,
+                attempts: 1,
+                deadline: now + self.config.ack_timeout,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Fires expired timers. Does nothing if nothing has expired.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.reassembler.handle_timeout(now);
+        self.drain_reassembler(now);
+
+        let due: Vec<u32> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in due {
+            let Some(mut p) = self.pending.remove(&id) else {
+                continue;
+            };
+            if p.attempts < self.config.max_attempts {
+                debug!(request = id, attempt = p.attempts + 1, "no answer; sending again");
+                self.transmit(&p.encoded);
+                p.attempts += 1;
+                p.deadline = now + self.config.ack_timeout;
+                self.pending.insert(id, p);
+            } else if let State::ExpectCapabilities { hello_id, mtu } = self.state {
+                if hello_id == id {
+                    warn!("glasses did not answer hello; trying again");
+                    self.report(SessionEvent::LivenessLost);
+                    self.send_hello(now, mtu);
+                }
+            } else {
+                self.report(SessionEvent::Failed {
+                    request: id,
+                    reason: CommandFailure::NoAnswer {
+                        attempts: p.attempts,
+                    },
+                });
+            }
+        }
+
+        if self.is_ready() {
+            if now >= self.last_rx + self.config.liveness_timeout {
+                if !self.liveness_reported {
+                    self.liveness_reported = true;
+                    warn!("glasses silent for {:?}", self.config.liveness_timeout);
+                    self.report(SessionEvent::LivenessLost);
+                }
+            } else if now >= self.ping_deadline() {
+                self.last_ping = Some(now);
+                let id = self.take_id();
+                let encoded = encode(&PhoneToGlasses {
+                    message_id: id,
+                    reply_to: 0,
+                    body: Some(phone_to_glasses::Body::Ping(Ping {})),
+                });
+                self.transmit(&encoded);
+            }
+        }
+    }
+
+    /// The next thing to do, if any.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<SessionOutput> {
+        self.out.pop_front()
+    }
+
+    /// The earliest deadline, or `None` when no timer is armed.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_timer().map(|(_, at)| at)
+    }
+
+    /// Which deadline comes next, and when.
+    pub fn next_timer(&self) -> Option<(Timer, Instant)> {
+        let mut best: Option<(Timer, Instant)> = None;
+        let mut consider = |t: Timer, at: Option<Instant>| {
+            if let Some(at) = at {
+                if best.is_none_or(|(_, b)| at < b) {
+                    best = Some((t, at));
+                }
+            }
+        };
+        consider(Timer::PartialMessage, self.reassembler.poll_timeout());
+        consider(
+            Timer::AckRetry,
+            self.pending.values().map(|p| p.deadline).min(),
+        );
+        if self.is_ready() && !self.liveness_reported {
+            consider(Timer::Ping, Some(self.ping_deadline()));
+            consider(
+                Timer::Liveness,
+                Some(self.last_rx + self.config.liveness_timeout),
+            );
+        }
+        best
+    }
+
+    fn ping_deadline(&self) -> Instant {
+        let quiet_since = match self.last_ping {
+            Some(p) if p > self.last_rx => p,
+            _ => self.last_rx,
+        };
+        quiet_since + self.config.ping_interval
+    }
+
+    fn link_up(&mut self, now: Instant, mtu: u16) {
+        if !matches!(self.state, State::ExpectLink) {
+            // A link that reports Up twice has reconnected underneath us.
+            self.link_down();
+        }
+        let mtu = mtu.max(crate::wire::MIN_MTU);
+        match Framer::new(mtu, self.config.max_message_size) {
+            Ok(f) => self.framer = Some(f),
+            Err(e) => {
+                // invariant: mtu was raised to the minimum and max_message was validated.
+                warn!("cannot frame for this link: {e}");
+                return;
+            }
+        }
+        self.reassembler.reset();
+        self.next_id = 1;
+        self.last_rx = now;
+        self.last_ping = None;
+        self.liveness_reported = false;
+        self.send_hello(now, mtu);
+    }
+
+    fn send_hello(&mut self, now: Instant, mtu: u16) {
+        let id = self.take_id();
+        let encoded = encode(&PhoneToGlasses {
+            message_id: id,
+            reply_to: 0,
+            body: Some(phone_to_glasses::Body::Hello(Hello {
+                protocol_version: PROTOCOL_VERSION,
+                bridge_version: self.config.bridge_version.clone(),
+                max_message_size: u32::try_from(self.config.max_message_size).unwrap_or(u32::MAX),
+            })),
+        });
+        self.transmit(&encoded);
+        self.pending.insert(
+            id,
+            Pending {
+                encoded,
+                attempts: 1,
+                deadline: now + self.config.ack_timeout,
+            },
+        );
+        self.state = State::ExpectCapabilities { hello_id: id, mtu };
+    }
+
+    fn link_down(&mut self) {
+        let was_up = !matches!(self.state, State::ExpectLink);
+        let was_ready = self.is_ready();
+        self.state = State::ExpectLink;
+        self.framer = None;
+        self.reassembler.reset();
+        let pending = std::mem::take(&mut self.pending);
+        if was_ready {
+            for id in pending.into_keys() {
+                self.report(SessionEvent::Failed {
+                    request: id,
+                    reason: CommandFailure::LinkDown,
+                });
+            }
+        }
+        if was_up {
+            self.report(SessionEvent::Down);
+        }
+    }
+
+    fn take_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+        id
+    }
+
+    fn transmit(&mut self, encoded: &[u8]) {
+        let Some(framer) = self.framer.as_mut() else {
+            return;
+        };
+        match framer.split(encoded) {
+            Ok(packets) => {
+                for p in packets {
+                    self.out.push_back(SessionOutput::ToGlasses(p));
+                }
+            }
+            Err(e) => warn!("cannot frame message: {e}"),
+        }
+    }
+
+    fn report(&mut self, event: SessionEvent) {
+        self.out.push_back(SessionOutput::Event(event));
+    }
+
+    fn drain_reassembler(&mut self, now: Instant) {
+        while let Some(r) = self.reassembler.poll_output() {
+            match r {
+                Reassembled::Message(bytes) => match decode_glasses(&bytes) {
+                    Ok(envelope) => self.handle_envelope(now, envelope),
+                    Err(e) => {
+                        self.last_rx = now;
+                        debug!("undecodable glasses message: {e}");
+                        self.report(SessionEvent::Malformed(e));
+                    }
+                },
+                Reassembled::Dropped(reason) => {
+                    debug!("dropped glasses packets: {reason}");
+                    self.report(SessionEvent::Dropped(reason));
+                }
+            }
+        }
+    }
+
+    fn handle_envelope(&mut self, now: Instant, envelope: GlassesToPhone) {
+        self.last_rx = now;
+        self.liveness_reported = false;
+        let GlassesToPhone {
+            message_id,
+            reply_to,
+            body,
+        } = envelope;
+        let Some(body) = body else { return };
+        let answered = reply_to != 0 && self.pending.remove(&reply_to).is_some();
+
+        if let State::ExpectCapabilities { hello_id, mtu } = self.state {
+            match body {
+                glasses_to_phone::Body::Capabilities(caps) if reply_to == hello_id => {
+                    if caps.protocol_version != PROTOCOL_VERSION {
+                        warn!(theirs = caps.protocol_version, "incompatible glasses protocol");
+                        self.report(SessionEvent::Incompatible {
+                            protocol_version: caps.protocol_version,
+                        });
+                        return;
+                    }
+                    let info =
+                        GlassesInfo::from_capabilities(caps, self.config.max_message_size, mtu);
+                    if let Some(f) = self.framer.as_mut() {
+                        if let Err(e) = f.set_max_message(info.max_message_size) {
+                            warn!("keeping our message limit: {e}");
+                        }
+                    }
+                    debug!(model = %info.model, firmware = %info.firmware_version, mtu, "glasses ready");
+                    self.state = State::Ready(info.clone());
+                    self.report(SessionEvent::Ready(info));
+                }
+                other => debug!("ignoring {} before hello finished", body_name(&other)),
+            }
+            return;
+        }
+        if !self.is_ready() {
+            return;
+        }
+        match body {
+            glasses_to_phone::Body::Pong(_) => {}
+            glasses_to_phone::Body::Ack(_) => {
+                if answered {
+                    self.report(SessionEvent::Acked { request: reply_to });
+                }
+            }
+            glasses_to_phone::Body::Error(err) => {
+                if answered {
+                    self.report(SessionEvent::Failed {
+                        request: reply_to,
+                        reason: CommandFailure::Rejected {
+                            code: ErrorCode::try_from(err.code).ok(),
+                            detail: err.detail,
+                        },
+                    });
+                }
+            }
+            glasses_to_phone::Body::Capabilities(_) => {
+                debug!("late capabilities ignored");
+            }
+            body => {
+                // A typed reply to a retried command may come twice; the first resolved it.
+                if reply_to != 0 && !answered {
+                    trace!(reply_to, "duplicate reply ignored");
+                    return;
+                }
+                self.report(SessionEvent::Message(Incoming {
+                    message_id,
+                    reply_to,
+                    body,
+                }));
+            }
+        }
+    }
+}
+
+/// A short name for a glasses body, for logs.
+pub(crate) fn body_name(body: &glasses_to_phone::Body) -> &'static str {
+    use glasses_to_phone::Body as B;
+    match body {
+        B::Capabilities(_) => "capabilities",
+        B::Pong(_) => "pong",
+        B::Ack(_) => "ack",
+        B::Error(_) => "error",
+        B::StreamStatus(_) => "stream_status",
+        B::KeepAliveAck(_) => "keep_alive_ack",
+        B::Battery(_) => "battery",
+        B::Thermal(_) => "thermal",
+        B::WifiStatus(_) => "wifi_status",
+        B::WifiScanResult(_) => "wifi_scan_result",
+    }
+}
+
+#[cfg(test)]
+mod tests;
