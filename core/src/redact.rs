@@ -37,6 +37,20 @@ impl<T> fmt::Display for Redacted<T> {
     }
 }
 
+impl<T: serde::Serialize> serde::Serialize for Redacted<T> {
+    /// Serialising is how a secret reaches its intended peer (the cloud, the glasses); never
+    /// serialise a `Redacted` into a log.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Redacted<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Self)
+    }
+}
+
 impl<T> From<T> for Redacted<T> {
     fn from(value: T) -> Self {
         Self(value)
