@@ -1,0 +1,141 @@
+//! Why a stream failed, as a stable machine code plus a sentence a user can act on. The same
+//! reason goes to the UI and to the cloud (`errorCode`, `errorDetails`).
+
+use crate::wire::proto::StreamErrorCode;
+
+/// A stream problem the user should hear about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamProblem {
+    /// The ingest URL is not rtmp(s):// with a host and a path.
+    InvalidUrl,
+    /// Another stream holds the camera.
+    AlreadyStreaming,
+    /// No glasses are connected to the phone.
+    GlassesNotConnected,
+    /// The glasses are not on Wi-Fi.
+    NoWifi,
+    /// The glasses could not reach the ingest server.
+    RtmpConnectFailed,
+    /// The camera is taking a photo or recording.
+    CameraBusy,
+    /// The glasses stopped because keep-alives stopped arriving.
+    KeepAliveTimeout,
+    /// The encoder failed on the glasses.
+    EncoderFailed,
+    /// The glasses gave up reconnecting to the ingest.
+    ReconnectExhausted,
+    /// The glasses are too hot.
+    Overheated,
+    /// The glasses' battery is too low.
+    BatteryLow,
+    /// The stream reached its duration limit.
+    DurationLimit,
+    /// The glasses refused the command.
+    GlassesRejected,
+    /// The glasses did not answer the command.
+    GlassesNoAnswer,
+    /// The glasses were asked to stop a stream that is not running.
+    NotStreaming,
+    /// The glasses reported a status this version does not know.
+    UnknownStatus,
+    /// Something went wrong on the glasses that they did not explain.
+    Internal,
+}
+
+impl StreamProblem {
+    /// Stable machine code (MentraOS's where one exists).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidUrl => "invalid_url",
+            Self::AlreadyStreaming => "already_streaming",
+            Self::GlassesNotConnected => "glasses_not_connected",
+            Self::NoWifi => "no_wifi_connection",
+            Self::RtmpConnectFailed => "rtmp_connection_failed",
+            Self::CameraBusy => "camera_busy",
+            Self::KeepAliveTimeout => "keep_alive_timeout",
+            Self::EncoderFailed => "encoder_failed",
+            Self::ReconnectExhausted => "reconnect_failed",
+            Self::Overheated => "overheated",
+            Self::BatteryLow => "battery_low",
+            Self::DurationLimit => "duration_limit",
+            Self::GlassesRejected => "glasses_rejected",
+            Self::GlassesNoAnswer => "glasses_no_answer",
+            Self::NotStreaming => "not_streaming",
+            Self::UnknownStatus => "unknown_status",
+            Self::Internal => "internal_error",
+        }
+    }
+
+    /// A sentence for the user: what happened and what to do.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::InvalidUrl => {
+                "Invalid URL: the stream address must start with rtmp:// or rtmps:// and name a server and a path"
+            }
+            Self::AlreadyStreaming => {
+                "Already streaming: stop the current stream before starting a new one"
+            }
+            Self::GlassesNotConnected => {
+                "Glasses are not connected to the phone: turn them on and bring them close, then start again"
+            }
+            Self::NoWifi => {
+                "Glasses are not on Wi-Fi: connect them to a network, then start again"
+            }
+            Self::RtmpConnectFailed => {
+                "The glasses could not reach the streaming server: check the address and the glasses' internet connection"
+            }
+            Self::CameraBusy => {
+                "The camera is busy taking a photo or video: wait for it to finish, then start again"
+            }
+            Self::KeepAliveTimeout => {
+                "The stream stopped because the phone lost contact with the cloud"
+            }
+            Self::EncoderFailed => "The glasses' video encoder failed: restart the stream",
+            Self::ReconnectExhausted => {
+                "The glasses lost the streaming server and could not reconnect: check the network, then start again"
+            }
+            Self::Overheated => "The glasses are too hot: let them cool down, then start again",
+            Self::BatteryLow => "The glasses' battery is too low: charge them, then start again",
+            Self::DurationLimit => "The stream reached its time limit and was stopped",
+            Self::GlassesRejected => {
+                "The glasses refused the request: update the glasses, or try a lower quality"
+            }
+            Self::GlassesNoAnswer => {
+                "The glasses did not answer: check they are on and close to the phone"
+            }
+            Self::NotStreaming => "The glasses were not streaming",
+            Self::UnknownStatus => {
+                "The glasses reported a status this app does not understand: update the app"
+            }
+            Self::Internal => "The glasses hit an internal error: restart the stream",
+        }
+    }
+
+    /// The problem behind a glasses error code; `None` for `NONE` or a code we do not know.
+    pub fn from_wire(code: i32) -> Option<Self> {
+        use StreamErrorCode as C;
+        Some(match C::try_from(code).ok()? {
+            C::None => return None,
+            C::NoWifi => Self::NoWifi,
+            C::RtmpConnectFailed => Self::RtmpConnectFailed,
+            C::CameraBusy => Self::CameraBusy,
+            C::InvalidUrl => Self::InvalidUrl,
+            C::AlreadyStreaming => Self::AlreadyStreaming,
+            C::NotStreaming => Self::NotStreaming,
+            C::KeepAliveTimeout => Self::KeepAliveTimeout,
+            C::EncoderFailed => Self::EncoderFailed,
+            C::ReconnectExhausted => Self::ReconnectExhausted,
+            C::Overheated => Self::Overheated,
+            C::BatteryLow => Self::BatteryLow,
+            C::DurationLimit => Self::DurationLimit,
+            C::Internal => Self::Internal,
+        })
+    }
+}
+
+impl std::fmt::Display for StreamProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
