@@ -34,5 +34,7 @@ pub mod rng;
 pub mod stream;
 pub mod wire;
 
+pub use bridge::{Bridge, BridgeConfig, BridgeError, BridgeEvent, BridgeHandle, BridgeState};
+
 
 pub use redact::Redacted;

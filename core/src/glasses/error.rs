@@ -67,6 +67,9 @@ pub enum CommandFailure {
     /// The link went down before the answer came.
     #[error("glasses link went down before the glasses answered")]
     LinkDown,
+    /// It could not be sent at all (glasses not ready, too many pending, too large).
+    #[error("command not sent: {0}")]
+    NotSent(SessionError),
     /// The glasses refused it.
     #[error("glasses refused the command ({code:?}): {detail}")]
     Rejected {

@@ -412,6 +412,7 @@ impl StreamSupervisor {
         let problem = match &reason {
             CommandFailure::Rejected { .. } => StreamProblem::GlassesRejected,
             CommandFailure::NoAnswer { .. } => StreamProblem::GlassesNoAnswer,
+            CommandFailure::NotSent(_) => StreamProblem::GlassesNotConnected,
             CommandFailure::LinkDown => return, // GlassesDown reports this.
         };
         match kind {

@@ -1,0 +1,29 @@
+//! Everything the bridge can be configured with, in one documented place.
+
+use crate::cloud::CloudConfig;
+use crate::glasses::SessionConfig;
+
+/// Bridge settings. Every field documents its default.
+#[derive(Debug, Clone)]
+pub struct BridgeConfig {
+    /// The cloud connection (URL, token, backoff, outbox).
+    pub cloud: CloudConfig,
+    /// The glasses session (acks, retries, liveness, message size).
+    pub session: SessionConfig,
+    /// Worker threads of the bridge's own runtime: 1 or 2. Default 2.
+    pub worker_threads: usize,
+    /// Events buffered per subscriber before a slow one is resynced with a snapshot.
+    /// Default 256.
+    pub event_capacity: usize,
+}
+
+impl Default for BridgeConfig {
+    fn default() -> Self {
+        Self {
+            cloud: CloudConfig::default(),
+            session: SessionConfig::default(),
+            worker_threads: 2,
+            event_capacity: 256,
+        }
+    }
+}

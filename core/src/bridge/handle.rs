@@ -1,0 +1,176 @@
+//! Starting, observing and stopping a bridge: [`Bridge`] owns its own small tokio runtime
+//! (what the apps and the CLI use); [`spawn`] runs one on the caller's runtime (tests and
+//! simulations, including tokio's paused clock).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+use tokio::sync::{mpsc, watch};
+
+use super::config::BridgeConfig;
+use super::error::BridgeError;
+use super::publisher::{Publisher, Subscription};
+use super::runloop::{Command, Driver};
+use super::state::BridgeState;
+use crate::cloud::{CloudClient, CloudConnector, TcpConnector};
+use crate::glasses::{GlassesLink, Session};
+use crate::stream::StreamSupervisor;
+
+/// A cheap, cloneable handle to a running bridge.
+#[derive(Debug, Clone)]
+pub struct BridgeHandle {
+    commands: mpsc::Sender<Command>,
+    publisher: Arc<Publisher>,
+    stopped: watch::Receiver<bool>,
+}
+
+impl BridgeHandle {
+    /// Subscribes to events. The first event is always a [`crate::BridgeEvent::Snapshot`].
+    pub fn subscribe(&self) -> Subscription {
+        self.publisher.subscribe()
+    }
+
+    /// The current picture.
+    pub fn state(&self) -> BridgeState {
+        self.publisher.state()
+    }
+
+    /// True once the bridge has stopped.
+    pub fn is_stopped(&self) -> bool {
+        *self.stopped.borrow()
+    }
+
+    /// Asks the bridge to stop and waits until it has (the cloud socket is closed politely).
+    pub async fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown).await;
+        let mut stopped = self.stopped.clone();
+        let _ = stopped.wait_for(|s| *s).await;
+    }
+}
+
+/// Starts a bridge on the current tokio runtime. The cloud is reached through `connector`.
+pub fn spawn(
+    config: BridgeConfig,
+    link: Box<dyn GlassesLink>,
+    connector: Arc<dyn CloudConnector>,
+) -> Result<BridgeHandle, BridgeError> {
+    if config.event_capacity == 0 {
+        return Err(BridgeError::Config("event_capacity must be at least 1"));
+    }
+    let now = tokio::time::Instant::now().into_std();
+    let session = Session::new(config.session.clone(), now)?;
+    let (cloud, cloud_events) = CloudClient::spawn(config.cloud.clone(), connector)?;
+    let (tx, rx) = mpsc::channel(8);
+    let publisher = Publisher::new(config.event_capacity);
+    let (stopped_tx, stopped_rx) = watch::channel(false);
+    let driver = Driver {
+        session,
+        supervisor: StreamSupervisor::new(now),
+        link,
+        cloud,
+        cloud_events,
+        commands: rx,
+        publisher: Arc::clone(&publisher),
+        in_flight: HashMap::new(),
+        glasses: None,
+    };
+    tokio::spawn(async move {
+        driver.run().await;
+        let _ = stopped_tx.send(true);
+    });
+    Ok(BridgeHandle {
+        commands: tx,
+        publisher,
+        stopped: stopped_rx,
+    })
+}
+
+/// A bridge with its own tokio runtime (at most 2 worker threads), for apps and the CLI.
+///
+/// Dropping it stops the bridge without waiting; [`Bridge::shutdown`] waits for a clean stop.
+pub struct Bridge {
+    runtime: Option<Runtime>,
+    handle: BridgeHandle,
+}
+
+impl std::fmt::Debug for Bridge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bridge").field("handle", &self.handle).finish()
+    }
+}
+
+impl Bridge {
+    /// Starts a bridge that reaches the cloud over TCP (`ws://` or `wss://`).
+    pub fn start(config: BridgeConfig, link: Box<dyn GlassesLink>) -> Result<Self, BridgeError> {
+        Self::start_with_connector(config, link, Arc::new(TcpConnector))
+    }
+
+    /// Starts a bridge that reaches the cloud through `connector`.
+    pub fn start_with_connector(
+        config: BridgeConfig,
+        link: Box<dyn GlassesLink>,
+        connector: Arc<dyn CloudConnector>,
+    ) -> Result<Self, BridgeError> {
+        if !(1..=2).contains(&config.worker_threads) {
+            return Err(BridgeError::Config("worker_threads must be 1 or 2"));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.worker_threads)
+            .max_blocking_threads(2)
+            .thread_name("mentra-bridge")
+            .enable_all()
+            .build()
+            .map_err(|e| BridgeError::Runtime(e.to_string()))?;
+        let handle = {
+            let _guard = runtime.enter();
+            spawn(config, link, connector)?
+        };
+        Ok(Self {
+            runtime: Some(runtime),
+            handle,
+        })
+    }
+
+    /// A handle for subscribing and stopping; usable from any thread or runtime.
+    pub fn handle(&self) -> BridgeHandle {
+        self.handle.clone()
+    }
+
+    /// Subscribes to events. The first event is always a [`crate::BridgeEvent::Snapshot`].
+    pub fn subscribe(&self) -> Subscription {
+        self.handle.subscribe()
+    }
+
+    /// The current picture.
+    pub fn state(&self) -> BridgeState {
+        self.handle.state()
+    }
+
+    /// The bridge runtime, to run work next to the bridge (e.g. a simulator in a demo).
+    pub fn runtime(&self) -> Option<&tokio::runtime::Handle> {
+        self.runtime.as_ref().map(Runtime::handle)
+    }
+
+    /// Stops the bridge and waits (at most 5 s) for it to close its connections. Call it
+    /// from a plain thread, not from async code.
+    pub fn shutdown(mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            let handle = self.handle.clone();
+            runtime.block_on(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(5), handle.shutdown()).await;
+            });
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            // Safe from any thread, including inside another runtime.
+            runtime.shutdown_background();
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! The bridge's event loop: the only `select!`. It feeds link, cloud and app inputs into the
+//! machines, drains every machine after each input, carries their outputs out, and sleeps
+//! until the earliest machine deadline. Each output is logged here, once.
+
+use std::collections::HashMap;
+use std::future::pending;
+
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tracing::{Instrument, debug, info, info_span, trace, warn};
+
+use super::event::{
+    BatteryReading, BridgeEvent, CloudConnectionState, GlassesConnectionState,
+    TemperatureReading, ThermalLevel, Warning, WifiInfo,
+};
+use super::publisher::Publisher;
+use crate::cloud::{CloudClient, CloudEvent, ConnectionStateUpdate, GlassesBatteryUpdate, Outgoing};
+use crate::glasses::{
+    CommandFailure, GlassesInfo, GlassesLink, Incoming, LinkEvent, Session, SessionEvent,
+    SessionInput, SessionOutput,
+};
+use crate::stream::{CommandKind, StreamEvent, StreamInput, StreamOutput, StreamSupervisor};
+use crate::wire::proto::{ThermalState, glasses_to_phone::Body as G};
+use std::sync::Arc;
+
+/// Requests from the bridge's handle to its loop.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Shutdown,
+}
+
+pub(crate) struct Driver {
+    pub(crate) session: Session,
+    pub(crate) supervisor: StreamSupervisor,
+    pub(crate) link: Box<dyn GlassesLink>,
+    pub(crate) cloud: CloudClient,
+    pub(crate) cloud_events: mpsc::Receiver<CloudEvent>,
+    pub(crate) commands: mpsc::Receiver<Command>,
+    pub(crate) publisher: Arc<Publisher>,
+    /// Commands sent to the glasses and not yet answered: message id → (stream, kind).
+    pub(crate) in_flight: HashMap<u32, (String, CommandKind)>,
+    pub(crate) glasses: Option<GlassesInfo>,
+}
+
+fn now() -> std::time::Instant {
+    // tokio's clock, so a paused test runtime drives the machines in virtual time.
+    Instant::now().into_std()
+}
+
+impl Driver {
+    pub(crate) async fn run(mut self) {
+        let span = info_span!("bridge", link = %self.link.describe());
+        async move {
+            let mut link_open = true;
+            let mut cloud_open = true;
+            loop {
+                let deadline = earliest(self.session.poll_timeout(), self.supervisor.poll_timeout());
+                tokio::select! {
+                    cmd = self.commands.recv() => match cmd {
+                        Some(Command::Shutdown) | None => break,
+                    },
+                    event = self.cloud_events.recv(), if cloud_open => match event {
+                        Some(e) => self.on_cloud(e),
+                        None => cloud_open = false,
+                    },
+                    event = self.link.next_event(), if link_open => match event {
+                        Some(e) => self.on_link(e).await,
+                        None => {
+                            link_open = false;
+                            self.on_link(LinkEvent::Down { reason: "glasses link closed".into() }).await;
+                        }
+                    },
+                    _ = sleep_or_never(deadline) => {
+                        let now = now();
+                        self.session.handle_timeout(now);
+                        self.supervisor.handle_timeout(now);
+                    }
+                }
+                self.drain().await;
+            }
+            info!("bridge stopping");
+            self.cloud.shutdown().await;
+            self.publisher.close();
+        }
+        .instrument(span)
+        .await;
+    }
+
+    fn on_cloud(&mut self, event: CloudEvent) {
+        match event {
+            CloudEvent::Connected => {
+                self.publisher
+                    .publish(BridgeEvent::Cloud(CloudConnectionState::Connected));
+                // The cloud learns the glasses' state on every (re)connect.
+                self.to_cloud(self.connection_update());
+            }
+            CloudEvent::Disconnected { reason, retry_in } => {
+                self.publisher
+                    .publish(BridgeEvent::Cloud(CloudConnectionState::Disconnected {
+                        reason,
+                        retry_in,
+                    }))
+            }
+            CloudEvent::Command(c) => {
+                trace!(?c, "cloud command");
+                self.supervisor.handle_input(now(), StreamInput::Cloud(c));
+            }
+            CloudEvent::Ignored { kind } => trace!(%kind, "cloud message ignored"),
+            CloudEvent::Malformed(e) => debug!("malformed cloud message: {e}"),
+            CloudEvent::OutboxOverflow { dropped } => {
+                self.publisher.publish(BridgeEvent::Warning(Warning {
+                    code: "cloud_outbox_overflow",
+                    message: format!(
+                        "The cloud has been unreachable for long: {dropped} old updates were dropped"
+                    ),
+                }))
+            }
+        }
+    }
+
+    async fn on_link(&mut self, event: LinkEvent) {
+        let input = match event {
+            LinkEvent::Up { mtu } => {
+                info!(mtu, "glasses link up");
+                self.publisher
+                    .publish(BridgeEvent::Glasses(GlassesConnectionState::Connecting));
+                SessionInput::LinkUp { mtu }
+            }
+            LinkEvent::Packet(p) => SessionInput::Packet(p),
+            LinkEvent::Down { reason } => {
+                info!(%reason, "glasses link down");
+                if self.session.is_ready() || self.glasses.is_some() {
+                    self.publisher.publish(BridgeEvent::Glasses(
+                        GlassesConnectionState::Disconnected {
+                            reason: Some(reason),
+                        },
+                    ));
+                }
+                SessionInput::LinkDown
+            }
+        };
+        self.session.handle_input(now(), input);
+    }
+
+    /// Drains every machine until none has anything left, feeding each one's outputs to the
+    /// others.
+    async fn drain(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(out) = self.session.poll_output() {
+                moved = true;
+                match out {
+                    SessionOutput::ToGlasses(packet) => {
+                        if let Err(e) = self.link.send(packet).await {
+                            // The link reports the drop itself; the session then fails what
+                            // was pending.
+                            debug!("glasses send failed: {e}");
+                        }
+                    }
+                    SessionOutput::Event(e) => self.on_session(e).await,
+                }
+            }
+            while let Some(out) = self.supervisor.poll_output() {
+                moved = true;
+                match out {
+                    StreamOutput::ToGlasses(cmd) => {
+                        match self.session.send(now(), cmd.body) {
+                            Ok(id) => {
+                                self.in_flight.insert(id, (cmd.stream_id, cmd.kind));
+                            }
+                            Err(e) => self.supervisor.handle_input(
+                                now(),
+                                StreamInput::CommandFailed {
+                                    stream_id: cmd.stream_id,
+                                    kind: cmd.kind,
+                                    reason: CommandFailure::NotSent(e),
+                                },
+                            ),
+                        }
+                    }
+                    StreamOutput::ToCloud(m) => self.to_cloud(m),
+                    StreamOutput::Event(StreamEvent::Status(update)) => {
+                        info!(stream = %update.stream_id, state = %update.state, problem = ?update.problem.map(|p| p.code()), "stream");
+                        self.publisher.publish(BridgeEvent::Stream(update));
+                    }
+                    StreamOutput::Event(StreamEvent::KeepAliveAcked { stream_id, ack_id }) => {
+                        debug!(stream = %stream_id, %ack_id, "keep-alive acked");
+                        self.publisher
+                            .publish(BridgeEvent::KeepAliveAcked { stream_id, ack_id });
+                    }
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    async fn on_session(&mut self, event: SessionEvent) {
+        let now = now();
+        match event {
+            SessionEvent::Ready(info) => {
+                self.publisher
+                    .publish(BridgeEvent::Glasses(GlassesConnectionState::Connected {
+                        model: info.model.clone(),
+                        firmware: info.firmware_version.clone(),
+                        mtu: info.mtu,
+                    }));
+                self.glasses = Some(info);
+                self.to_cloud(self.connection_update());
+                self.supervisor.handle_input(now, StreamInput::GlassesReady);
+            }
+            SessionEvent::Down => {
+                self.in_flight.clear();
+                self.glasses = None;
+                self.to_cloud(self.connection_update());
+                self.supervisor.handle_input(now, StreamInput::GlassesDown);
+            }
+            SessionEvent::Message(incoming) => self.on_glasses_message(now, incoming),
+            SessionEvent::Acked { request } => {
+                self.in_flight.remove(&request);
+            }
+            SessionEvent::Failed { request, reason } => {
+                if let Some((stream_id, kind)) = self.in_flight.remove(&request) {
+                    self.supervisor.handle_input(
+                        now,
+                        StreamInput::CommandFailed {
+                            stream_id,
+                            kind,
+                            reason,
+                        },
+                    );
+                }
+            }
+            SessionEvent::LivenessLost => {
+                warn!("glasses went silent; recycling the link");
+                self.publisher.publish(BridgeEvent::Warning(Warning {
+                    code: "glasses_silent",
+                    message: "The glasses stopped answering: reconnecting".into(),
+                }));
+                self.link.recycle().await;
+            }
+            SessionEvent::Incompatible { protocol_version } => {
+                self.publisher.publish(BridgeEvent::Warning(Warning {
+                    code: "glasses_incompatible",
+                    message: format!(
+                        "These glasses speak protocol version {protocol_version}, which this app does not: update the app or the glasses"
+                    ),
+                }));
+            }
+            SessionEvent::Dropped(reason) => debug!("glasses packets dropped: {reason}"),
+            SessionEvent::Malformed(e) => debug!("undecodable glasses message: {e}"),
+        }
+    }
+
+    fn on_glasses_message(&mut self, now: std::time::Instant, incoming: Incoming) {
+        if incoming.reply_to != 0 {
+            self.in_flight.remove(&incoming.reply_to);
+        }
+        match incoming.body {
+            G::StreamStatus(s) => self
+                .supervisor
+                .handle_input(now, StreamInput::GlassesStatus(s)),
+            G::KeepAliveAck(a) => self
+                .supervisor
+                .handle_input(now, StreamInput::GlassesKeepAliveAck(a)),
+            G::Battery(b) => {
+                let reading = BatteryReading {
+                    level_percent: b.level_percent.min(100),
+                    charging: b.charging,
+                    voltage_mv: b.voltage_mv,
+                };
+                self.publisher.publish(BridgeEvent::Battery(reading));
+                self.to_cloud(Outgoing::Battery(GlassesBatteryUpdate {
+                    level: reading.level_percent,
+                    charging: reading.charging,
+                    time_remaining: None,
+                }));
+            }
+            G::Thermal(t) => {
+                let level = match ThermalState::try_from(t.state) {
+                    Ok(ThermalState::Normal) => ThermalLevel::Normal,
+                    Ok(ThermalState::Warm) => ThermalLevel::Warm,
+                    Ok(ThermalState::Hot) => ThermalLevel::Hot,
+                    Ok(ThermalState::Critical) => ThermalLevel::Critical,
+                    _ => ThermalLevel::Unknown,
+                };
+                let celsius = if t.temperature_c.is_finite() {
+                    t.temperature_c
+                } else {
+                    0.0
+                };
+                self.publisher
+                    .publish(BridgeEvent::Temperature(TemperatureReading { celsius, level }));
+            }
+            G::WifiStatus(w) => self.publisher.publish(BridgeEvent::Wifi(WifiInfo {
+                connected: w.connected,
+                ssid: w.ssid,
+                local_ip: w.local_ip,
+            })),
+            other => debug!(
+                "glasses message not handled yet: {}",
+                crate::glasses::body_name(&other)
+            ),
+        }
+    }
+
+    fn connection_update(&self) -> Outgoing {
+        Outgoing::ConnectionState(match &self.glasses {
+            Some(info) => ConnectionStateUpdate {
+                status: "CONNECTED".into(),
+                model_name: Some(info.model.clone()),
+            },
+            None => ConnectionStateUpdate {
+                status: "DISCONNECTED".into(),
+                model_name: None,
+            },
+        })
+    }
+
+    fn to_cloud(&self, message: Outgoing) {
+        trace!(?message, "to cloud");
+        if let Err(e) = self.cloud.send(message) {
+            warn!("message for the cloud not queued: {e}");
+        }
+    }
+}
+
+fn earliest(a: Option<std::time::Instant>, b: Option<std::time::Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+    .map(Instant::from_std)
+}
+
+async fn sleep_or_never(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => sleep_until(at).await,
+        None => pending().await,
+    }
+}
