@@ -1,0 +1,64 @@
+//! End to end over loopback: the cloud simulator (real WebSocket on 127.0.0.1) asks for a
+//! stream, the bridge relays it over the simulated link to the glasses simulator, keep-alives
+//! are acked, stop ends it, and the cloud receives every status and ack, with the right ids,
+//! in order. Run at the smallest BLE MTU and at a typical one.
+
+mod common;
+
+use common::*;
+use mentra_bridge::BridgeEvent;
+use mentra_bridge::stream::StreamState;
+use mentra_sim::cloud::run_stream_script;
+
+async fn round_trip(mtu: u16) {
+    let rig = rig(mtu, quick_glasses()).await;
+    let mut events = rig.bridge.subscribe();
+    let id = format!("smtu{mtu}");
+    let report = run_stream_script(&rig.cloud, &quick_script(&id), &mut |_| {})
+        .await
+        .expect("the scripted stream completes");
+    assert_eq!(report.acked, ["a0001", "a0002", "a0003"]);
+
+    // Every stream message the glasses produced reached the cloud, translated, in order.
+    let cloud = cloud_saw(&rig.cloud);
+    let glasses = glasses_said(&rig.glasses);
+    assert_eq!(cloud, glasses);
+    let words: Vec<&str> = cloud
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Status { stream, word } if *stream == id => Some(word.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(words.first(), Some(&"initializing"));
+    assert!(words.contains(&"streaming"));
+    assert_eq!(&words[words.len() - 2..], ["stopping", "stopped"]);
+    assert!(cloud.iter().all(|s| match s {
+        Seen::Status { stream, .. } | Seen::Ack { stream, .. } => *stream == id,
+    }));
+
+    // The UI saw the same story, starting with a snapshot.
+    let mut ui = Vec::new();
+    while let Some(e) = events.next().await {
+        if let BridgeEvent::Stream(u) = &e {
+            ui.push(u.state);
+            if u.state == StreamState::Stopped {
+                break;
+            }
+        }
+    }
+    assert_eq!(ui.first(), Some(&StreamState::Initializing));
+    assert!(ui.contains(&StreamState::Streaming));
+    assert_eq!(rig.bridge.state().stream, None, "a stopped stream leaves the snapshot");
+    rig.bridge.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_round_trip_at_mtu_23() {
+    round_trip(23).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_round_trip_at_mtu_247() {
+    round_trip(247).await;
+}

@@ -1,0 +1,178 @@
+//! A scripted stream, played by the cloud simulator against a bridge: wait for the glasses,
+//! start, wait for `streaming`, send keep-alives and wait for each ack, stop, wait for
+//! `stopped`. Used by the demo and by the end-to-end tests.
+
+use std::time::Duration;
+
+use mentra_bridge::cloud::{
+    AudioConfig, CloudCommand, KeepRtmpStreamAlive, Outgoing, StartRtmpStream, StopRtmpStream,
+    StreamLimits, VideoConfig,
+};
+use mentra_bridge::Redacted;
+use thiserror::Error;
+use tokio::time::sleep;
+
+use super::server::CloudSim;
+
+/// What the script asks for.
+#[derive(Debug, Clone)]
+pub struct StreamScript {
+    /// Stream id the cloud assigns.
+    pub stream_id: String,
+    /// Ingest URL (never reached: the simulated glasses invent their video).
+    pub rtmp_url: String,
+    /// `appId` of the requesting app (`MANAGED_STREAM` for a managed stream).
+    pub app_id: String,
+    /// Keep-alives to send once streaming.
+    pub keep_alives: u32,
+    /// Time between keep-alives.
+    pub keep_alive_interval: Duration,
+    /// Extra time to stay live after the last keep-alive.
+    pub hold: Duration,
+    /// Longest wait for any one step.
+    pub step_timeout: Duration,
+}
+
+impl Default for StreamScript {
+    fn default() -> Self {
+        Self {
+            stream_id: "sm4k2q7xa1".into(),
+            rtmp_url: "rtmps://ingest.example.com:443/live/sk_demo_1234567890".into(),
+            app_id: "com.mentra.streamer".into(),
+            keep_alives: 3,
+            keep_alive_interval: Duration::from_secs(1),
+            hold: Duration::ZERO,
+            step_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// How the script went.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScriptReport {
+    /// Keep-alives acked, by ack id, in order.
+    pub acked: Vec<String>,
+    /// Status words the cloud saw for the stream, in order.
+    pub statuses: Vec<String>,
+}
+
+/// Why the script did not finish.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ScriptError {
+    /// A step did not happen in time.
+    #[error("timed out waiting for {0}")]
+    Timeout(String),
+    /// The bridge reported the stream failed.
+    #[error("stream failed: {0}")]
+    StreamFailed(String),
+    /// The bridge was not connected when the cloud wanted to send.
+    #[error("bridge not connected to the cloud simulator")]
+    NotConnected,
+}
+
+fn is_status(m: &Outgoing, id: &str, words: &[&str]) -> bool {
+    matches!(m, Outgoing::StreamStatus(s) if s.stream_id == id && words.contains(&s.status.as_str()))
+}
+
+/// Plays the script. `say` receives one line per cloud-side step.
+pub async fn run_stream_script(
+    cloud: &CloudSim,
+    script: &StreamScript,
+    say: &mut (dyn FnMut(String) + Send),
+) -> Result<ScriptReport, ScriptError> {
+    let id = script.stream_id.as_str();
+    let limit = script.step_timeout;
+    let mut report = ScriptReport::default();
+
+    cloud
+        .wait_for(0, limit, |m| {
+            matches!(m, Outgoing::ConnectionState(c) if c.status == "CONNECTED")
+        })
+        .await
+        .ok_or_else(|| ScriptError::Timeout("the glasses to connect".into()))?;
+
+    let cursor = cloud.cursor();
+    say(format!("cloud → start_rtmp_stream {id}"));
+    let start = CloudCommand::StartStream(StartRtmpStream {
+        session_id: Some("demo-session".into()),
+        rtmp_url: Redacted::new(script.rtmp_url.clone()),
+        app_id: Some(script.app_id.clone()),
+        stream_id: script.stream_id.clone(),
+        video: VideoConfig {
+            width: Some(1280.0),
+            height: Some(720.0),
+            bitrate: Some(2_000_000.0),
+            frame_rate: Some(30.0),
+        },
+        audio: AudioConfig {
+            bitrate: Some(64_000.0),
+            sample_rate: Some(44_100.0),
+            echo_cancellation: Some(false),
+            noise_suppression: Some(false),
+        },
+        stream: StreamLimits {
+            duration_limit: Some(600.0),
+        },
+    });
+    if !cloud.send(&start).await {
+        return Err(ScriptError::NotConnected);
+    }
+    let (_, live) = cloud
+        .wait_for(cursor, limit, |m| is_status(m, id, &["streaming", "error"]))
+        .await
+        .ok_or_else(|| ScriptError::Timeout(format!("{id} to stream")))?;
+    if let Outgoing::StreamStatus(s) = &live {
+        if s.status == "error" {
+            return Err(ScriptError::StreamFailed(
+                s.error_details.clone().unwrap_or_else(|| "no reason given".into()),
+            ));
+        }
+    }
+
+    for n in 1..=script.keep_alives {
+        sleep(script.keep_alive_interval).await;
+        let ack_id = format!("a{n:04}");
+        let cursor = cloud.cursor();
+        say(format!("cloud → keep_rtmp_stream_alive {id} ack {ack_id}"));
+        let ka = CloudCommand::KeepAlive(KeepRtmpStreamAlive {
+            stream_id: script.stream_id.clone(),
+            ack_id: ack_id.clone(),
+        });
+        if !cloud.send(&ka).await {
+            return Err(ScriptError::NotConnected);
+        }
+        cloud
+            .wait_for(cursor, limit, |m| {
+                matches!(m, Outgoing::KeepAliveAck(a) if a.stream_id == id && a.ack_id == ack_id)
+            })
+            .await
+            .ok_or_else(|| ScriptError::Timeout(format!("keep-alive ack {ack_id}")))?;
+        report.acked.push(ack_id);
+    }
+    sleep(script.hold).await;
+
+    let cursor = cloud.cursor();
+    say(format!("cloud → stop_rtmp_stream {id}"));
+    let stop = CloudCommand::StopStream(StopRtmpStream {
+        session_id: Some("demo-session".into()),
+        app_id: Some(script.app_id.clone()),
+        stream_id: script.stream_id.clone(),
+    });
+    if !cloud.send(&stop).await {
+        return Err(ScriptError::NotConnected);
+    }
+    cloud
+        .wait_for(cursor, limit, |m| is_status(m, id, &["stopped"]))
+        .await
+        .ok_or_else(|| ScriptError::Timeout(format!("{id} to stop")))?;
+
+    report.statuses = cloud
+        .received()
+        .into_iter()
+        .filter_map(|r| match r.message {
+            Outgoing::StreamStatus(s) if s.stream_id == id => Some(s.status),
+            _ => None,
+        })
+        .collect();
+    Ok(report)
+}

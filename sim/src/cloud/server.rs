@@ -1,0 +1,353 @@
+//! The cloud simulator's server: accepts the bridge's WebSocket at `/glasses-ws` on 127.0.0.1,
+//! checks the token, pings like the real cloud, sends commands on request and records every
+//! message it receives. It stops by itself when dropped.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use mentra_bridge::cloud::{CloudCommand, Outgoing, parse_outgoing};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, interval_at, timeout};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::Message;
+use tracing::debug;
+
+/// Cloud simulator settings.
+#[derive(Debug, Clone)]
+pub struct CloudSimConfig {
+    /// The core token the bridge must present (query and bearer header); `None` accepts any.
+    pub token: Option<String>,
+    /// How often the server pings, like the real cloud. Default 10 s.
+    pub ping_interval: Duration,
+}
+
+impl Default for CloudSimConfig {
+    fn default() -> Self {
+        Self {
+            token: None,
+            ping_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One message the simulator received, with the connection it came on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// 1 for the first connection, 2 after the first reconnect, …
+    pub connection: usize,
+    /// The message.
+    pub message: Outgoing,
+}
+
+enum ConnCmd {
+    Text(String),
+    Close,
+}
+
+#[derive(Default)]
+struct Shared {
+    received: Mutex<Vec<Received>>,
+    malformed: AtomicUsize,
+    conn: Mutex<Option<(usize, mpsc::Sender<ConnCmd>)>>,
+    connections: AtomicUsize,
+    refusing: AtomicBool,
+    auth_failures: AtomicUsize,
+}
+
+/// A running cloud simulator.
+pub struct CloudSim {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    changed: watch::Receiver<u64>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for CloudSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudSim").field("addr", &self.addr).finish()
+    }
+}
+
+impl Drop for CloudSim {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let Some((_, tx)) = self.shared.conn.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            let _ = tx.try_send(ConnCmd::Close);
+        }
+    }
+}
+
+impl CloudSim {
+    /// Binds 127.0.0.1 on a free port and starts serving.
+    pub async fn start(config: CloudSimConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::default());
+        let (changed_tx, changed) = watch::channel(0u64);
+        let changed_tx = Arc::new(changed_tx);
+        let task = tokio::spawn(accept_loop(listener, config, Arc::clone(&shared), changed_tx));
+        Ok(Self {
+            addr,
+            shared,
+            changed,
+            task,
+        })
+    }
+
+    /// The URL to give the bridge (`ws://127.0.0.1:PORT/glasses-ws`).
+    pub fn url(&self) -> String {
+        format!("ws://{}/glasses-ws", self.addr)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Handshakes refused for a wrong or missing token.
+    pub fn auth_failures(&self) -> usize {
+        self.shared.auth_failures.load(Ordering::SeqCst)
+    }
+
+    /// Frames that were not a message the bridge should send.
+    pub fn malformed(&self) -> usize {
+        self.shared.malformed.load(Ordering::SeqCst)
+    }
+
+    /// Everything received so far, in order.
+    pub fn received(&self) -> Vec<Received> {
+        self.shared
+            .received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How many messages have been received (a cursor for [`CloudSim::wait_for`]).
+    pub fn cursor(&self) -> usize {
+        self.shared
+            .received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Sends a command to the connected bridge. False when no bridge is connected.
+    pub async fn send(&self, command: &CloudCommand) -> bool {
+        let mut value = match serde_json::to_value(command) {
+            Ok(v) => v,
+            Err(_) => return false,
+        };
+        value["timestamp"] = serde_json::Value::String(
+            mentra_bridge::cloud::iso8601(std::time::SystemTime::now()),
+        );
+        self.send_raw(value.to_string()).await
+    }
+
+    /// Sends any text frame (for hostile-input tests). False when no bridge is connected.
+    pub async fn send_raw(&self, text: String) -> bool {
+        let tx = self
+            .shared
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|(_, tx)| tx.clone());
+        match tx {
+            Some(tx) => tx.send(ConnCmd::Text(text)).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Closes the bridge's connection (a clean WebSocket close, as a cloud restart does).
+    pub async fn drop_connection(&self) {
+        let tx = self
+            .shared
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some((_, tx)) = tx {
+            let _ = tx.send(ConnCmd::Close).await;
+        }
+    }
+
+    /// While true, new connections are refused (the cloud is "down").
+    pub fn set_refusing(&self, refusing: bool) {
+        self.shared.refusing.store(refusing, Ordering::SeqCst);
+    }
+
+    /// Waits up to `limit` for a message at or after `cursor` that matches; returns its index
+    /// and the message.
+    pub async fn wait_for(
+        &self,
+        cursor: usize,
+        limit: Duration,
+        mut matches: impl FnMut(&Outgoing) -> bool,
+    ) -> Option<(usize, Outgoing)> {
+        let mut changed = self.changed.clone();
+        let deadline = Instant::now() + limit;
+        loop {
+            {
+                let received = self
+                    .shared
+                    .received
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if let Some((i, r)) = received
+                    .iter()
+                    .enumerate()
+                    .skip(cursor)
+                    .find(|(_, r)| matches(&r.message))
+                {
+                    return Some((i, r.message.clone()));
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || timeout(left, changed.changed()).await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    /// Waits up to `limit` until a bridge is connected.
+    pub async fn wait_connected(&self, limit: Duration) -> bool {
+        let mut changed = self.changed.clone();
+        let deadline = Instant::now() + limit;
+        loop {
+            if self
+                .shared
+                .conn
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_some()
+            {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || timeout(left, changed.changed()).await.is_err() {
+                return false;
+            }
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    config: CloudSimConfig,
+    shared: Arc<Shared>,
+    changed: Arc<watch::Sender<u64>>,
+) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        if shared.refusing.load(Ordering::SeqCst) {
+            drop(stream);
+            continue;
+        }
+        let expected = config.token.clone();
+        let failures = Arc::clone(&shared);
+        let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+            let query_token = req.uri().query().and_then(|q| {
+                q.split('&')
+                    .find_map(|kv| kv.strip_prefix("token="))
+                    .map(str::to_owned)
+            });
+            let bearer = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::to_owned);
+            let ok = req.uri().path() == "/glasses-ws"
+                && match &expected {
+                    None => true,
+                    Some(t) => {
+                        query_token.as_deref() == Some(t.as_str())
+                            && bearer.as_deref() == Some(t.as_str())
+                    }
+                };
+            if ok {
+                Ok(resp)
+            } else {
+                failures.auth_failures.fetch_add(1, Ordering::SeqCst);
+                let mut refusal = ErrorResponse::new(Some("unauthorized".into()));
+                *refusal.status_mut() = StatusCode::UNAUTHORIZED;
+                Err(refusal)
+            }
+        };
+        let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, check).await else {
+            continue;
+        };
+        let id = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
+        let (tx, rx) = mpsc::channel(64);
+        *shared.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some((id, tx));
+        changed.send_modify(|v| *v += 1);
+        tokio::spawn(serve(
+            id,
+            ws,
+            rx,
+            config.ping_interval,
+            Arc::clone(&shared),
+            Arc::clone(&changed),
+        ));
+    }
+}
+
+async fn serve(
+    id: usize,
+    mut ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+    mut rx: mpsc::Receiver<ConnCmd>,
+    ping_interval: Duration,
+    shared: Arc<Shared>,
+    changed: Arc<watch::Sender<u64>>,
+) {
+    let mut ping = interval_at(Instant::now() + ping_interval, ping_interval);
+    loop {
+        tokio::select! {
+            cmd = rx.recv() => match cmd {
+                Some(ConnCmd::Text(t)) => {
+                    if ws.send(Message::text(t)).await.is_err() { break; }
+                }
+                Some(ConnCmd::Close) | None => {
+                    let _ = ws.close(None).await;
+                    break;
+                }
+            },
+            frame = ws.next() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    match parse_outgoing(text.as_str()) {
+                        Ok(message) => shared
+                            .received
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(Received { connection: id, message }),
+                        Err(e) => {
+                            debug!("cloud sim: unexpected frame: {e}");
+                            shared.malformed.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    changed.send_modify(|v| *v += 1);
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if ws.send(Message::Ping(Vec::new().into())).await.is_err() { break; }
+            }
+        }
+    }
+    let mut conn = shared.conn.lock().unwrap_or_else(PoisonError::into_inner);
+    if conn.as_ref().is_some_and(|(current, _)| *current == id) {
+        *conn = None;
+    }
+    drop(conn);
+    changed.send_modify(|v| *v += 1);
+}

@@ -1,0 +1,119 @@
+//! Runs the firmware simulator over the glasses end of a link: reassembles the phone's packets,
+//! frames the replies, fires the simulator's timers, and records every message it sent so
+//! tests can compare what the glasses said with what reached the cloud.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use mentra_bridge::wire::proto::GlassesToPhone;
+use mentra_bridge::wire::{Framer, Reassembled, Reassembler, decode_phone, encode};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until};
+use tracing::debug;
+
+use super::firmware::{GlassesSim, GlassesSimConfig, SimInput};
+use crate::link::{GlassesPort, PortEvent};
+
+/// Controls and observes a running glasses simulator. Dropping it stops the simulator.
+#[derive(Debug)]
+pub struct GlassesHandle {
+    control: mpsc::Sender<SimInput>,
+    sent: Arc<Mutex<Vec<GlassesToPhone>>>,
+    task: JoinHandle<()>,
+}
+
+impl GlassesHandle {
+    /// Joins or leaves Wi-Fi.
+    pub async fn set_wifi(&self, on: bool) {
+        let _ = self.control.send(SimInput::SetWifi(on)).await;
+    }
+
+    /// Every message the glasses sent so far, in order.
+    pub fn sent(&self) -> Vec<GlassesToPhone> {
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Drop for GlassesHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the simulator on the current runtime, on the glasses end of a link.
+pub fn spawn_glasses(config: GlassesSimConfig, mut port: GlassesPort) -> GlassesHandle {
+    let max = config.max_message_size as usize;
+    let (control, mut control_rx) = mpsc::channel(16);
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&sent);
+    let task = tokio::spawn(async move {
+        let mut sim = GlassesSim::new(config, Instant::now().into_std());
+        let mut framer: Option<Framer> = None;
+        let mut reassembler = Reassembler::new(max, std::time::Duration::from_secs(2));
+        loop {
+            let deadline = [sim.poll_timeout(), reassembler.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min()
+                .map(Instant::from_std);
+            tokio::select! {
+                event = port.next() => {
+                    let now = Instant::now().into_std();
+                    match event {
+                        None => return,
+                        Some(PortEvent::Connected { mtu }) => {
+                            framer = Framer::new(mtu, max).ok();
+                            reassembler.reset();
+                            sim.handle_input(now, SimInput::Connected);
+                        }
+                        Some(PortEvent::Disconnected) => {
+                            framer = None;
+                            sim.handle_input(now, SimInput::Disconnected);
+                        }
+                        Some(PortEvent::Packet(p)) => {
+                            reassembler.handle_packet(now, &p);
+                            while let Some(r) = reassembler.poll_output() {
+                                match r {
+                                    Reassembled::Message(bytes) => match decode_phone(&bytes) {
+                                        Ok(m) => sim.handle_input(now, SimInput::Message(m)),
+                                        Err(e) => debug!("glasses sim: undecodable message: {e}"),
+                                    },
+                                    Reassembled::Dropped(reason) => debug!("glasses sim: dropped {reason}"),
+                                }
+                            }
+                        }
+                    }
+                }
+                input = control_rx.recv() => match input {
+                    Some(input) => sim.handle_input(Instant::now().into_std(), input),
+                    None => return,
+                },
+                _ = async { match deadline { Some(at) => sleep_until(at).await, None => std::future::pending().await } } => {
+                    let now = Instant::now().into_std();
+                    reassembler.handle_timeout(now);
+                    while reassembler.poll_output().is_some() {}
+                    sim.handle_timeout(now);
+                }
+            }
+            while let Some(message) = sim.poll_output() {
+                let bytes = encode(&message);
+                log.lock().unwrap_or_else(PoisonError::into_inner).push(message);
+                if let Some(f) = framer.as_mut() {
+                    if let Ok(packets) = f.split(&bytes) {
+                        for p in packets {
+                            port.send(p).await;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    GlassesHandle {
+        control,
+        sent,
+        task,
+    }
+}

@@ -1,0 +1,254 @@
+//! A simulated glasses link: two ends joined by channels, with per-packet latency, seeded
+//! loss, a fixed MTU, and a control handle to drop and restore the connection. Packets sent on
+//! a connection never arrive on a later one.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use mentra_bridge::glasses::{BoxFuture, GlassesLink, LinkError, LinkEvent};
+use mentra_bridge::rng::SeededRng;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+/// Knobs of a simulated link.
+#[derive(Debug, Clone)]
+pub struct SimLinkConfig {
+    /// ATT MTU reported on connect. Default 247.
+    pub mtu: u16,
+    /// Delay of every packet, each way. Default 2 ms.
+    pub latency: Duration,
+    /// Probability that a packet is lost, each way. Default 0.
+    pub loss: f64,
+    /// Seed for the loss draws. Default 1.
+    pub seed: u64,
+}
+
+impl Default for SimLinkConfig {
+    fn default() -> Self {
+        Self {
+            mtu: 247,
+            latency: Duration::from_millis(2),
+            loss: 0.0,
+            seed: 1,
+        }
+    }
+}
+
+/// What the glasses end of the link sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortEvent {
+    /// A phone connected with this MTU.
+    Connected {
+        /// ATT MTU.
+        mtu: u16,
+    },
+    /// A packet from the phone.
+    Packet(Vec<u8>),
+    /// The phone is gone.
+    Disconnected,
+}
+
+#[derive(Debug)]
+struct Shared {
+    up: AtomicBool,
+    generation: AtomicU64,
+    mtu: u16,
+    latency: Duration,
+    loss: Mutex<(f64, SeededRng)>,
+}
+
+impl Shared {
+    fn lost(&self) -> bool {
+        let mut g = self.loss.lock().unwrap_or_else(PoisonError::into_inner);
+        let p = g.0;
+        p > 0.0 && g.1.chance(p)
+    }
+}
+
+type Timed<T> = (Instant, u64, T);
+
+/// Channel bound per direction: generous, but bounded.
+const QUEUE: usize = 4096;
+
+/// Creates a connected link: the phone end (a [`GlassesLink`]), the glasses end, and a control.
+pub fn sim_link(config: SimLinkConfig) -> (SimLink, GlassesPort, LinkControl) {
+    let shared = Arc::new(Shared {
+        up: AtomicBool::new(false),
+        generation: AtomicU64::new(0),
+        mtu: config.mtu,
+        latency: config.latency,
+        loss: Mutex::new((config.loss, SeededRng::new(config.seed))),
+    });
+    let (to_phone, phone_rx) = mpsc::channel(QUEUE);
+    let (to_glasses, glasses_rx) = mpsc::channel(QUEUE);
+    let control = LinkControl {
+        shared: Arc::clone(&shared),
+        to_phone: to_phone.clone(),
+        to_glasses: to_glasses.clone(),
+    };
+    control.connect();
+    (
+        SimLink {
+            shared: Arc::clone(&shared),
+            rx: phone_rx,
+            to_glasses,
+            held: None,
+            control: control.clone(),
+        },
+        GlassesPort {
+            shared,
+            rx: glasses_rx,
+            to_phone,
+            held: None,
+        },
+        control,
+    )
+}
+
+/// Drops and restores the simulated connection, and changes loss on the fly.
+#[derive(Debug, Clone)]
+pub struct LinkControl {
+    shared: Arc<Shared>,
+    to_phone: mpsc::Sender<Timed<LinkEvent>>,
+    to_glasses: mpsc::Sender<Timed<PortEvent>>,
+}
+
+impl LinkControl {
+    /// Drops the connection (both ends are told at once). Does nothing if already down.
+    pub fn disconnect(&self, reason: &str) {
+        if self.shared.up.swap(false, Ordering::SeqCst) {
+            let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
+            let now = Instant::now();
+            let _ = self.to_phone.try_send((
+                now,
+                generation,
+                LinkEvent::Down {
+                    reason: reason.to_owned(),
+                },
+            ));
+            let _ = self.to_glasses.try_send((now, generation, PortEvent::Disconnected));
+        }
+    }
+
+    /// Restores the connection. Does nothing if already up.
+    pub fn connect(&self) {
+        if !self.shared.up.swap(true, Ordering::SeqCst) {
+            let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
+            let now = Instant::now();
+            let mtu = self.shared.mtu;
+            // The glasses hear of the connection first, so they are ready for the hello.
+            let _ = self
+                .to_glasses
+                .try_send((now, generation, PortEvent::Connected { mtu }));
+            let _ = self.to_phone.try_send((now, generation, LinkEvent::Up { mtu }));
+        }
+    }
+
+    /// True while connected.
+    pub fn is_up(&self) -> bool {
+        self.shared.up.load(Ordering::SeqCst)
+    }
+
+    /// Sets the loss probability, each way.
+    pub fn set_loss(&self, p: f64) {
+        self.shared
+            .loss
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0 = p;
+    }
+}
+
+/// Receives the next timed item whose generation is current, honouring its delivery time.
+/// Cancel-safe: an item taken from the channel waits in `held` until delivered.
+async fn next_timed<T>(
+    shared: &Shared,
+    rx: &mut mpsc::Receiver<Timed<T>>,
+    held: &mut Option<Timed<T>>,
+) -> Option<T> {
+    loop {
+        if held.is_none() {
+            *held = Some(rx.recv().await?);
+        }
+        let at = held.as_ref().map(|h| h.0)?;
+        sleep_until(at).await;
+        let (_, generation, item) = held.take()?;
+        if generation == shared.generation.load(Ordering::SeqCst) {
+            return Some(item);
+        }
+    }
+}
+
+/// The phone end: what the bridge is given as its [`GlassesLink`].
+#[derive(Debug)]
+pub struct SimLink {
+    shared: Arc<Shared>,
+    rx: mpsc::Receiver<Timed<LinkEvent>>,
+    to_glasses: mpsc::Sender<Timed<PortEvent>>,
+    held: Option<Timed<LinkEvent>>,
+    control: LinkControl,
+}
+
+impl GlassesLink for SimLink {
+    fn describe(&self) -> String {
+        format!("sim (mtu {})", self.shared.mtu)
+    }
+
+    fn send(&mut self, packet: Vec<u8>) -> BoxFuture<'_, Result<(), LinkError>> {
+        Box::pin(async move {
+            if !self.shared.up.load(Ordering::SeqCst) {
+                return Err(LinkError::NotConnected);
+            }
+            if self.shared.lost() {
+                return Ok(());
+            }
+            let generation = self.shared.generation.load(Ordering::SeqCst);
+            let at = Instant::now() + self.shared.latency;
+            self.to_glasses
+                .send((at, generation, PortEvent::Packet(packet)))
+                .await
+                .map_err(|_| LinkError::Closed)
+        })
+    }
+
+    fn next_event(&mut self) -> BoxFuture<'_, Option<LinkEvent>> {
+        Box::pin(next_timed(&self.shared, &mut self.rx, &mut self.held))
+    }
+
+    fn recycle(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.control.disconnect("recycled by the bridge");
+            self.control.connect();
+        })
+    }
+}
+
+/// The glasses end, driven by the glasses simulator.
+#[derive(Debug)]
+pub struct GlassesPort {
+    shared: Arc<Shared>,
+    rx: mpsc::Receiver<Timed<PortEvent>>,
+    to_phone: mpsc::Sender<Timed<LinkEvent>>,
+    held: Option<Timed<PortEvent>>,
+}
+
+impl GlassesPort {
+    /// Sends a packet to the phone; silently lost while disconnected (as over the air).
+    pub async fn send(&mut self, packet: Vec<u8>) {
+        if !self.shared.up.load(Ordering::SeqCst) || self.shared.lost() {
+            return;
+        }
+        let generation = self.shared.generation.load(Ordering::SeqCst);
+        let at = Instant::now() + self.shared.latency;
+        let _ = self
+            .to_phone
+            .send((at, generation, LinkEvent::Packet(packet)))
+            .await;
+    }
+
+    /// The next event; `None` when the phone end is gone. Cancel-safe.
+    pub async fn next(&mut self) -> Option<PortEvent> {
+        next_timed(&self.shared, &mut self.rx, &mut self.held).await
+    }
+}
