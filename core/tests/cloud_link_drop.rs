@@ -1,0 +1,131 @@
+//! The cloud socket drops mid-stream and the cloud stays unreachable for a while: the bridge
+//! reconnects with backoff, and every status produced while it was away arrives after the
+//! reconnect, in order, none lost. Also: the token is presented both ways, and a wrong token
+//! is reported, not retried silently.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use mentra_bridge::BridgeEvent;
+use mentra_bridge::bridge::CloudConnectionState;
+use mentra_bridge::Redacted;
+use mentra_bridge::cloud::{CloudCommand, Outgoing, StartRtmpStream, StopRtmpStream};
+use tokio::time::sleep;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_produced_while_the_cloud_is_away_arrive_in_order_after_reconnect() {
+    let rig = rig(247, quick_glasses()).await;
+    let id = "sdrop1";
+    let mut events = rig.bridge.subscribe();
+    rig.cloud
+        .wait_for(0, Duration::from_secs(10), |m| {
+            matches!(m, Outgoing::ConnectionState(c) if c.status == "CONNECTED")
+        })
+        .await
+        .expect("glasses connected");
+    let start = CloudCommand::StartStream(StartRtmpStream {
+        session_id: None,
+        rtmp_url: Redacted::new("rtmp://127.0.0.1/live/k".into()),
+        app_id: Some("app".into()),
+        stream_id: id.into(),
+        video: Default::default(),
+        audio: Default::default(),
+        stream: Default::default(),
+    });
+    assert!(rig.cloud.send(&start).await);
+    rig.cloud
+        .wait_for(0, Duration::from_secs(10), |m| {
+            matches!(m, Outgoing::StreamStatus(s) if s.status == "streaming")
+        })
+        .await
+        .expect("stream is live");
+
+    // The cloud goes away for a while; the glasses keep reporting stats every 100 ms.
+    rig.cloud.set_refusing(true);
+    rig.cloud.drop_connection().await;
+    loop {
+        match events.next().await.expect("bridge running") {
+            BridgeEvent::Cloud(CloudConnectionState::Disconnected { .. }) => break,
+            _ => continue,
+        }
+    }
+    let sent_before = rig.glasses.sent().len();
+    sleep(Duration::from_millis(800)).await;
+    let produced_offline = rig.glasses.sent().len() - sent_before;
+    assert!(produced_offline >= 3, "glasses kept reporting: {produced_offline}");
+    rig.cloud.set_refusing(false);
+    assert!(rig.cloud.wait_connected(Duration::from_secs(5)).await, "bridge reconnected");
+
+    // Stop, then compare: every status the glasses sent reached the cloud, in order.
+    let cursor = rig.cloud.cursor();
+    assert!(
+        rig.cloud
+            .send(&CloudCommand::StopStream(StopRtmpStream {
+                session_id: None,
+                app_id: None,
+                stream_id: id.into(),
+            }))
+            .await
+    );
+    rig.cloud
+        .wait_for(cursor, Duration::from_secs(10), |m| {
+            matches!(m, Outgoing::StreamStatus(s) if s.status == "stopped")
+        })
+        .await
+        .expect("stopped after reconnect");
+    assert_eq!(cloud_saw(&rig.cloud), glasses_said(&rig.glasses));
+    assert!(rig.cloud.connections() >= 2);
+    let on_second: usize = rig
+        .cloud
+        .received()
+        .iter()
+        .filter(|r| r.connection >= 2 && matches!(r.message, Outgoing::StreamStatus(_)))
+        .count();
+    assert!(on_second >= produced_offline, "offline statuses were delivered after reconnect");
+    rig.bridge.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_token_is_refused_and_reported() {
+    use mentra_bridge::bridge::spawn;
+    use mentra_bridge::cloud::{CloudConfig, TcpConnector};
+    use mentra_bridge::BridgeConfig;
+    use mentra_sim::cloud::{CloudSim, CloudSimConfig};
+    use mentra_sim::link::{SimLinkConfig, sim_link};
+    use std::sync::Arc;
+
+    let cloud = CloudSim::start(CloudSimConfig {
+        token: Some("right".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (phone_end, _glasses_end, _control) = sim_link(SimLinkConfig::default());
+    let bridge = spawn(
+        BridgeConfig {
+            cloud: CloudConfig {
+                url: cloud.url(),
+                token: Redacted::new("wrong-secret".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        Box::new(phone_end),
+        Arc::new(TcpConnector),
+    )
+    .unwrap();
+    let mut events = bridge.subscribe();
+    let reason = loop {
+        if let BridgeEvent::Cloud(CloudConnectionState::Disconnected { reason, .. }) =
+            events.next().await.unwrap()
+        {
+            break reason;
+        }
+    };
+    assert!(reason.contains("401"), "{reason}");
+    assert!(!reason.contains("wrong-secret"), "the token never appears: {reason}");
+    assert_eq!(cloud.auth_failures(), 1);
+    bridge.shutdown().await;
+}
