@@ -43,6 +43,12 @@ pub enum DropReason {
         /// Its sequence number.
         seq: u8,
     },
+    /// An older packet arrived late (reordered); it was ignored.
+    #[error("late packet {seq}")]
+    Reordered {
+        /// Its sequence number.
+        seq: u8,
+    },
     /// A new message started before the previous one ended.
     #[error("new message started before the previous one ended")]
     Interrupted,

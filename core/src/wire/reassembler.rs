@@ -8,6 +8,11 @@ use std::time::{Duration, Instant};
 use super::error::DropReason;
 use super::{FLAG_END, FLAG_RESERVED, FLAG_START, HEADER_LEN, LENGTH_LEN};
 
+/// How far behind the expected sequence number a packet may be and still count as a
+/// duplicate or late packet (ignored) rather than a jump after loss (resync). Loss of more
+/// than 256 − 16 packets in a row on one connection is the only case this misreads.
+const STALE_WINDOW: u8 = 16;
+
 /// What the reassembler produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
@@ -88,19 +93,21 @@ impl Reassembler {
             return;
         }
         if let Some(expected) = self.expected_seq {
-            if seq != expected {
-                let reason = if seq == expected.wrapping_sub(1) {
+            let behind = expected.wrapping_sub(seq);
+            if behind != 0 && behind <= STALE_WINDOW {
+                // A packet we already passed: a duplicate or a late (reordered) one. It is
+                // ignored, and a message in progress can no longer be trusted, so it goes too.
+                let reason = if behind == 1 {
                     DropReason::Duplicate { seq }
                 } else {
-                    DropReason::Gap { expected, got: seq }
+                    DropReason::Reordered { seq }
                 };
-                if matches!(reason, DropReason::Duplicate { .. }) {
-                    // The packet itself is ignored; a message in progress can no longer be
-                    // trusted to be the one the peer meant, so it goes too.
-                    self.drop_partial_and_report(reason);
-                    return;
-                }
                 self.drop_partial_and_report(reason);
+                return;
+            }
+            if seq != expected {
+                // Packets were lost: resync on this one.
+                self.drop_partial_and_report(DropReason::Gap { expected, got: seq });
             }
         }
         self.expected_seq = Some(seq.wrapping_add(1));
