@@ -1,1 +1,80 @@
-fn main(){}
+//! `mentra-bridge`: the desktop command line. `demo` runs the cloud simulator, the glasses
+//! simulator and the bridge together with no hardware and no network; `run` runs the bridge
+//! against any MentraOS-compatible cloud.
+
+mod demo;
+mod print;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Phone-side bridge between the MentraOS cloud and camera glasses, for the desktop.
+#[derive(Debug, Parser)]
+#[command(name = "mentra-bridge", version, about)]
+struct Cli {
+    /// Log details to stderr (repeat for more). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Stream end to end through the bridge with simulated cloud and glasses (no hardware,
+    /// no network): start → streaming → keep-alives acked → stop → stopped.
+    Demo(demo::DemoArgs),
+    /// Run the bridge against a MentraOS-compatible cloud until Ctrl-C.
+    Run(run::RunArgs),
+}
+
+/// Which glasses to talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GlassesChoice {
+    /// The built-in glasses simulator (real links come later).
+    Sim,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Demo(args) => runtime.block_on(demo::run(args)),
+        Command::Run(args) => runtime.block_on(run::run(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "error",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

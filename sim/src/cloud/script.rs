@@ -92,7 +92,7 @@ pub async fn run_stream_script(
         .ok_or_else(|| ScriptError::Timeout("the glasses to connect".into()))?;
 
     let cursor = cloud.cursor();
-    say(format!("cloud → start_rtmp_stream {id}"));
+    say(format!("→ start_rtmp_stream {id}"));
     let start = CloudCommand::StartStream(StartRtmpStream {
         session_id: Some("demo-session".into()),
         rtmp_url: Redacted::new(script.rtmp_url.clone()),
@@ -133,7 +133,7 @@ pub async fn run_stream_script(
         sleep(script.keep_alive_interval).await;
         let ack_id = format!("a{n:04}");
         let cursor = cloud.cursor();
-        say(format!("cloud → keep_rtmp_stream_alive {id} ack {ack_id}"));
+        say(format!("→ keep_rtmp_stream_alive {id} ack {ack_id}"));
         let ka = CloudCommand::KeepAlive(KeepRtmpStreamAlive {
             stream_id: script.stream_id.clone(),
             ack_id: ack_id.clone(),
@@ -152,7 +152,7 @@ pub async fn run_stream_script(
     sleep(script.hold).await;
 
     let cursor = cloud.cursor();
-    say(format!("cloud → stop_rtmp_stream {id}"));
+    say(format!("→ stop_rtmp_stream {id}"));
     let stop = CloudCommand::StopStream(StopRtmpStream {
         session_id: Some("demo-session".into()),
         app_id: Some(script.app_id.clone()),

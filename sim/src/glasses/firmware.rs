@@ -283,6 +283,7 @@ impl GlassesSim {
                     max_message_size: self.config.max_message_size,
                     link_encrypted: self.config.link_encrypted,
                 }));
+                replies.push(self.wifi_status());
                 self.next_telemetry = Some(now);
             }
             P::Ping(_) => replies.push(G::Pong(Pong {})),
