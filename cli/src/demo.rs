@@ -46,7 +46,10 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
     })
     .await
     .map_err(|e| format!("cannot start the cloud simulator on 127.0.0.1: {e}"))?;
-    printer.say("demo", &format!("cloud simulator listening on {}", cloud.url()));
+    printer.say(
+        "demo",
+        &format!("cloud simulator listening on {}", cloud.url()),
+    );
 
     let (phone_end, glasses_end, _link) = sim_link(SimLinkConfig {
         mtu: args.mtu,
@@ -56,7 +59,10 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
     let glasses = spawn_glasses(GlassesSimConfig::default(), glasses_end);
     printer.say(
         "demo",
-        &format!("glasses simulator on a simulated BLE link, MTU {}", args.mtu),
+        &format!(
+            "glasses simulator on a simulated BLE link, MTU {}",
+            args.mtu
+        ),
     );
 
     let config = BridgeConfig {

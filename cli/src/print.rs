@@ -18,7 +18,13 @@ impl Printer {
     }
 
     pub(crate) fn say(&self, what: &str, text: &str) {
-        println!("[{:>7.3}s] {what:<10} {text}", self.t0.elapsed().as_secs_f64());
+        use std::io::Write;
+        // A closed pipe (`| head`) is not an error worth a panic: the reader has seen enough.
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "[{:>7.3}s] {what:<10} {text}",
+            self.t0.elapsed().as_secs_f64()
+        );
     }
 
     pub(crate) fn event(&self, event: &BridgeEvent) {
@@ -37,7 +43,10 @@ fn describe(event: &BridgeEvent) -> Option<(&'static str, String)> {
                 CloudConnectionState::Connecting => "connecting".into(),
                 CloudConnectionState::Connected => "connected".into(),
                 CloudConnectionState::Disconnected { reason, retry_in } => {
-                    format!("disconnected: {reason} (retry in {:.1} s)", retry_in.as_secs_f64())
+                    format!(
+                        "disconnected: {reason} (retry in {:.1} s)",
+                        retry_in.as_secs_f64()
+                    )
                 }
             },
         ),
@@ -52,14 +61,18 @@ fn describe(event: &BridgeEvent) -> Option<(&'static str, String)> {
                 } => format!("connected: {model}, firmware {firmware}, MTU {mtu}"),
                 GlassesConnectionState::Disconnected { reason } => format!(
                     "disconnected{}",
-                    reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+                    reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
                 ),
             },
         ),
         BridgeEvent::Stream(u) => ("stream", stream_line(u)),
-        BridgeEvent::KeepAliveAcked { stream_id, ack_id } => {
-            ("keep-alive", format!("{stream_id} ack {ack_id} acknowledged by the glasses"))
-        }
+        BridgeEvent::KeepAliveAcked { stream_id, ack_id } => (
+            "keep-alive",
+            format!("{stream_id} ack {ack_id} acknowledged by the glasses"),
+        ),
         BridgeEvent::Battery(b) => (
             "battery",
             format!(

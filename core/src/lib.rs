@@ -36,5 +36,4 @@ pub mod wire;
 
 pub use bridge::{Bridge, BridgeConfig, BridgeError, BridgeEvent, BridgeHandle, BridgeState};
 
-
 pub use redact::Redacted;

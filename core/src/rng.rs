@@ -24,7 +24,11 @@ impl SeededRng {
 
     /// A uniform value in `0..bound` (0 when `bound` is 0).
     pub fn below(&mut self, bound: u64) -> u64 {
-        if bound == 0 { 0 } else { self.next_u64() % bound }
+        if bound == 0 {
+            0
+        } else {
+            self.next_u64() % bound
+        }
     }
 
     /// A uniform value in `[0, 1)`.
@@ -44,9 +48,15 @@ mod tests {
 
     #[test]
     fn same_seed_same_sequence_different_seed_different() {
-        let a: Vec<u64> = (0..4).scan(SeededRng::new(7), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..4).scan(SeededRng::new(7), |r, _| Some(r.next_u64())).collect();
-        let c: Vec<u64> = (0..4).scan(SeededRng::new(8), |r, _| Some(r.next_u64())).collect();
+        let a: Vec<u64> = (0..4)
+            .scan(SeededRng::new(7), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .scan(SeededRng::new(7), |r, _| Some(r.next_u64()))
+            .collect();
+        let c: Vec<u64> = (0..4)
+            .scan(SeededRng::new(8), |r, _| Some(r.next_u64()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

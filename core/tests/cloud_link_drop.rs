@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::*;
 use mentra_bridge::BridgeEvent;
-use mentra_bridge::bridge::CloudConnectionState;
 use mentra_bridge::Redacted;
+use mentra_bridge::bridge::CloudConnectionState;
 use mentra_bridge::cloud::{CloudCommand, Outgoing, StartRtmpStream, StopRtmpStream};
 use tokio::time::sleep;
 
@@ -20,9 +20,11 @@ async fn statuses_produced_while_the_cloud_is_away_arrive_in_order_after_reconne
     let id = "sdrop1";
     let mut events = rig.bridge.subscribe();
     rig.cloud
-        .wait_for(0, Duration::from_secs(10), |m| {
-            matches!(m, Outgoing::ConnectionState(c) if c.status == "CONNECTED")
-        })
+        .wait_for(
+            0,
+            Duration::from_secs(10),
+            |m| matches!(m, Outgoing::ConnectionState(c) if c.status == "CONNECTED"),
+        )
         .await
         .expect("glasses connected");
     let start = CloudCommand::StartStream(StartRtmpStream {
@@ -36,9 +38,11 @@ async fn statuses_produced_while_the_cloud_is_away_arrive_in_order_after_reconne
     });
     assert!(rig.cloud.send(&start).await);
     rig.cloud
-        .wait_for(0, Duration::from_secs(10), |m| {
-            matches!(m, Outgoing::StreamStatus(s) if s.status == "streaming")
-        })
+        .wait_for(
+            0,
+            Duration::from_secs(10),
+            |m| matches!(m, Outgoing::StreamStatus(s) if s.status == "streaming"),
+        )
         .await
         .expect("stream is live");
 
@@ -54,9 +58,15 @@ async fn statuses_produced_while_the_cloud_is_away_arrive_in_order_after_reconne
     let sent_before = rig.glasses.sent().len();
     sleep(Duration::from_millis(800)).await;
     let produced_offline = rig.glasses.sent().len() - sent_before;
-    assert!(produced_offline >= 3, "glasses kept reporting: {produced_offline}");
+    assert!(
+        produced_offline >= 3,
+        "glasses kept reporting: {produced_offline}"
+    );
     rig.cloud.set_refusing(false);
-    assert!(rig.cloud.wait_connected(Duration::from_secs(5)).await, "bridge reconnected");
+    assert!(
+        rig.cloud.wait_connected(Duration::from_secs(5)).await,
+        "bridge reconnected"
+    );
 
     // Stop, then compare: every status the glasses sent reached the cloud, in order.
     let cursor = rig.cloud.cursor();
@@ -70,9 +80,11 @@ async fn statuses_produced_while_the_cloud_is_away_arrive_in_order_after_reconne
             .await
     );
     rig.cloud
-        .wait_for(cursor, Duration::from_secs(10), |m| {
-            matches!(m, Outgoing::StreamStatus(s) if s.status == "stopped")
-        })
+        .wait_for(
+            cursor,
+            Duration::from_secs(10),
+            |m| matches!(m, Outgoing::StreamStatus(s) if s.status == "stopped"),
+        )
         .await
         .expect("stopped after reconnect");
     assert_eq!(cloud_saw(&rig.cloud), glasses_said(&rig.glasses));
@@ -83,15 +95,18 @@ async fn statuses_produced_while_the_cloud_is_away_arrive_in_order_after_reconne
         .iter()
         .filter(|r| r.connection >= 2 && matches!(r.message, Outgoing::StreamStatus(_)))
         .count();
-    assert!(on_second >= produced_offline, "offline statuses were delivered after reconnect");
+    assert!(
+        on_second >= produced_offline,
+        "offline statuses were delivered after reconnect"
+    );
     rig.bridge.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_token_is_refused_and_reported() {
+    use mentra_bridge::BridgeConfig;
     use mentra_bridge::bridge::spawn;
     use mentra_bridge::cloud::{CloudConfig, TcpConnector};
-    use mentra_bridge::BridgeConfig;
     use mentra_sim::cloud::{CloudSim, CloudSimConfig};
     use mentra_sim::link::{SimLinkConfig, sim_link};
     use std::sync::Arc;
@@ -125,7 +140,10 @@ async fn wrong_token_is_refused_and_reported() {
         }
     };
     assert!(reason.contains("401"), "{reason}");
-    assert!(!reason.contains("wrong-secret"), "the token never appears: {reason}");
+    assert!(
+        !reason.contains("wrong-secret"),
+        "the token never appears: {reason}"
+    );
     assert_eq!(cloud.auth_failures(), 1);
     bridge.shutdown().await;
 }

@@ -45,7 +45,11 @@ fn lossy(packets: Vec<Vec<u8>>, faults: &[Fault]) -> Vec<Vec<u8>> {
     let mut out = Vec::with_capacity(packets.len() + 8);
     let mut i = 0;
     while i < packets.len() {
-        match faults.get(i % faults.len().max(1)).copied().unwrap_or(Fault::Deliver) {
+        match faults
+            .get(i % faults.len().max(1))
+            .copied()
+            .unwrap_or(Fault::Deliver)
+        {
             Fault::Deliver => out.push(packets[i].clone()),
             Fault::Drop => {}
             Fault::Duplicate => {
@@ -72,7 +76,11 @@ fn check(mtu: u16, faulty: Vec<Vec<u8>>, faults: Vec<Fault>) -> Result<(), TestC
     let mut packets = Vec::new();
     for m in &faulty {
         let split: Vec<_> = framer.split(m).unwrap().collect();
-        prop_assert!(split.iter().all(|p| p.len() <= usize::from(mtu - 3).min(512)));
+        prop_assert!(
+            split
+                .iter()
+                .all(|p| p.len() <= usize::from(mtu - 3).min(512))
+        );
         packets.extend(split);
     }
     let sentinel_a = b"\xff\xff\xff\xffnext message".to_vec();
@@ -102,7 +110,10 @@ fn check(mtu: u16, faulty: Vec<Vec<u8>>, faults: Vec<Fault>) -> Result<(), TestC
         let index = u32::from_le_bytes([m[0], m[1], m[2], m[3]]);
         let original = faulty.get(index as usize);
         prop_assert_eq!(Some(m), original, "corrupted message {}", index);
-        prop_assert!(last_index.is_none_or(|l| index > l), "duplicate or out of order");
+        prop_assert!(
+            last_index.is_none_or(|l| index > l),
+            "duplicate or out of order"
+        );
         last_index = Some(index);
     }
     Ok(())

@@ -49,7 +49,11 @@ async fn round_trip(mtu: u16) {
     }
     assert_eq!(ui.first(), Some(&StreamState::Initializing));
     assert!(ui.contains(&StreamState::Streaming));
-    assert_eq!(rig.bridge.state().stream, None, "a stopped stream leaves the snapshot");
+    assert_eq!(
+        rig.bridge.state().stream,
+        None,
+        "a stopped stream leaves the snapshot"
+    );
     rig.bridge.shutdown().await;
 }
 

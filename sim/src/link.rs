@@ -127,7 +127,9 @@ impl LinkControl {
                     reason: reason.to_owned(),
                 },
             ));
-            let _ = self.to_glasses.try_send((now, generation, PortEvent::Disconnected));
+            let _ = self
+                .to_glasses
+                .try_send((now, generation, PortEvent::Disconnected));
         }
     }
 
@@ -141,7 +143,9 @@ impl LinkControl {
             let _ = self
                 .to_glasses
                 .try_send((now, generation, PortEvent::Connected { mtu }));
-            let _ = self.to_phone.try_send((now, generation, LinkEvent::Up { mtu }));
+            let _ = self
+                .to_phone
+                .try_send((now, generation, LinkEvent::Up { mtu }));
         }
     }
 

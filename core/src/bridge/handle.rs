@@ -97,7 +97,9 @@ pub struct Bridge {
 
 impl std::fmt::Debug for Bridge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Bridge").field("handle", &self.handle).finish()
+        f.debug_struct("Bridge")
+            .field("handle", &self.handle)
+            .finish()
     }
 }
 

@@ -10,11 +10,13 @@ use tokio::time::{Instant, sleep_until};
 use tracing::{Instrument, debug, info, info_span, trace, warn};
 
 use super::event::{
-    BatteryReading, BridgeEvent, CloudConnectionState, GlassesConnectionState,
-    TemperatureReading, ThermalLevel, Warning, WifiInfo,
+    BatteryReading, BridgeEvent, CloudConnectionState, GlassesConnectionState, TemperatureReading,
+    ThermalLevel, Warning, WifiInfo,
 };
 use super::publisher::Publisher;
-use crate::cloud::{CloudClient, CloudEvent, ConnectionStateUpdate, GlassesBatteryUpdate, Outgoing};
+use crate::cloud::{
+    CloudClient, CloudEvent, ConnectionStateUpdate, GlassesBatteryUpdate, Outgoing,
+};
 use crate::glasses::{
     CommandFailure, GlassesInfo, GlassesLink, Incoming, LinkEvent, Session, SessionEvent,
     SessionInput, SessionOutput,
@@ -163,21 +165,19 @@ impl Driver {
             while let Some(out) = self.supervisor.poll_output() {
                 moved = true;
                 match out {
-                    StreamOutput::ToGlasses(cmd) => {
-                        match self.session.send(now(), cmd.body) {
-                            Ok(id) => {
-                                self.in_flight.insert(id, (cmd.stream_id, cmd.kind));
-                            }
-                            Err(e) => self.supervisor.handle_input(
-                                now(),
-                                StreamInput::CommandFailed {
-                                    stream_id: cmd.stream_id,
-                                    kind: cmd.kind,
-                                    reason: CommandFailure::NotSent(e),
-                                },
-                            ),
+                    StreamOutput::ToGlasses(cmd) => match self.session.send(now(), cmd.body) {
+                        Ok(id) => {
+                            self.in_flight.insert(id, (cmd.stream_id, cmd.kind));
                         }
-                    }
+                        Err(e) => self.supervisor.handle_input(
+                            now(),
+                            StreamInput::CommandFailed {
+                                stream_id: cmd.stream_id,
+                                kind: cmd.kind,
+                                reason: CommandFailure::NotSent(e),
+                            },
+                        ),
+                    },
                     StreamOutput::ToCloud(m) => self.to_cloud(m),
                     StreamOutput::Event(StreamEvent::Status(update)) => {
                         info!(stream = %update.stream_id, state = %update.state, problem = ?update.problem.map(|p| p.code()), "stream");
@@ -291,7 +291,10 @@ impl Driver {
                     0.0
                 };
                 self.publisher
-                    .publish(BridgeEvent::Temperature(TemperatureReading { celsius, level }));
+                    .publish(BridgeEvent::Temperature(TemperatureReading {
+                        celsius,
+                        level,
+                    }));
             }
             G::WifiStatus(w) => self.publisher.publish(BridgeEvent::Wifi(WifiInfo {
                 connected: w.connected,

@@ -4,8 +4,8 @@
 use crate::stream::{StreamState, StreamUpdate};
 
 use super::event::{
-    BatteryReading, BridgeEvent, CloudConnectionState, GlassesConnectionState,
-    TemperatureReading, WifiInfo,
+    BatteryReading, BridgeEvent, CloudConnectionState, GlassesConnectionState, TemperatureReading,
+    WifiInfo,
 };
 
 /// The current picture.
@@ -52,9 +52,10 @@ impl BridgeState {
                         .as_ref()
                         .is_none_or(|s| s.stream_id == update.stream_id);
                 // A refused second start (another id) does not replace the running stream.
-                let other_running = self.stream.as_ref().is_some_and(|s| {
-                    s.stream_id != update.stream_id && !s.state.is_terminal()
-                });
+                let other_running = self
+                    .stream
+                    .as_ref()
+                    .is_some_and(|s| s.stream_id != update.stream_id && !s.state.is_terminal());
                 if ended {
                     self.stream = None;
                 } else if !other_running {

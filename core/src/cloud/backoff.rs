@@ -50,7 +50,11 @@ impl Backoff {
     /// The delay before the next attempt; each call grows it until `max`.
     pub fn next_delay(&mut self) -> Duration {
         let base = self.config.initial.as_secs_f64()
-            * self.config.multiplier.max(1.0).powi(self.attempt.min(64) as i32);
+            * self
+                .config
+                .multiplier
+                .max(1.0)
+                .powi(self.attempt.min(64) as i32);
         let capped = base.min(self.config.max.as_secs_f64());
         self.attempt = self.attempt.saturating_add(1);
         let jitter = self.config.jitter.clamp(0.0, 1.0);

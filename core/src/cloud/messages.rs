@@ -181,7 +181,11 @@ pub struct StatusStats {
     /// Seconds streamed.
     pub duration: u32,
     /// Glasses temperature, °C.
-    #[serde(default, skip_serializing_if = "Option::is_none", rename = "temperatureC")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "temperatureC"
+    )]
     pub temperature_c: Option<f32>,
 }
 
@@ -327,15 +331,23 @@ mod tests {
         assert_eq!(s.video.frame_rate, Some(30.0));
         assert_eq!(s.audio.sample_rate, Some(44100.0));
         assert_eq!(s.stream.duration_limit, Some(600.0));
-        assert!(!format!("{s:?}").contains("KEY"), "the stream key never prints");
+        assert!(
+            !format!("{s:?}").contains("KEY"),
+            "the stream key never prints"
+        );
     }
 
     #[test]
     fn stop_and_keep_alive() {
         let stop = parse_incoming(r#"{"type":"stop_rtmp_stream","streamId":""}"#).unwrap();
-        assert!(matches!(stop, Incoming::Command(CloudCommand::StopStream(s)) if s.stream_id.is_empty()));
-        let ka = parse_incoming(r#"{"type":"keep_rtmp_stream_alive","streamId":"s1","ackId":"a1"}"#);
-        assert!(matches!(ka, Ok(Incoming::Command(CloudCommand::KeepAlive(k))) if k.ack_id == "a1"));
+        assert!(
+            matches!(stop, Incoming::Command(CloudCommand::StopStream(s)) if s.stream_id.is_empty())
+        );
+        let ka =
+            parse_incoming(r#"{"type":"keep_rtmp_stream_alive","streamId":"s1","ackId":"a1"}"#);
+        assert!(
+            matches!(ka, Ok(Incoming::Command(CloudCommand::KeepAlive(k))) if k.ack_id == "a1")
+        );
     }
 
     #[test]
@@ -346,14 +358,23 @@ mod tests {
                 kind: "display_event".into()
             })
         );
-        assert!(matches!(parse_incoming("{not json"), Err(CloudParseError::NotAMessage(_))));
-        assert!(matches!(parse_incoming("[1,2]"), Err(CloudParseError::NotAMessage(_))));
+        assert!(matches!(
+            parse_incoming("{not json"),
+            Err(CloudParseError::NotAMessage(_))
+        ));
+        assert!(matches!(
+            parse_incoming("[1,2]"),
+            Err(CloudParseError::NotAMessage(_))
+        ));
         assert!(matches!(
             parse_incoming(r#"{"type":"keep_rtmp_stream_alive","streamId":"s1"}"#),
             Err(CloudParseError::BadFields { .. })
         ));
         let big = format!(r#"{{"type":"x","pad":"{}"}}"#, "a".repeat(MAX_FRAME_BYTES));
-        assert!(matches!(parse_incoming(&big), Err(CloudParseError::TooLarge { .. })));
+        assert!(matches!(
+            parse_incoming(&big),
+            Err(CloudParseError::TooLarge { .. })
+        ));
     }
 
     #[test]

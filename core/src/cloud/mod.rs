@@ -15,9 +15,9 @@ pub use client::{CloudClient, CloudConfig, CloudEvent};
 pub use connector::{AsyncStream, BoxedStream, CloudConnector, TcpConnector};
 pub use error::{CloudError, CloudParseError};
 pub use messages::{
-    AudioConfig, CloudCommand, ConnectionStateUpdate, GlassesBatteryUpdate, Incoming,
-    KeepAliveAck, KeepRtmpStreamAlive, Outgoing, RtmpStreamStatus, StartRtmpStream, StatusStats,
-    StopRtmpStream, StreamLimits, VideoConfig, parse_incoming, parse_outgoing, MAX_FRAME_BYTES,
+    AudioConfig, CloudCommand, ConnectionStateUpdate, GlassesBatteryUpdate, Incoming, KeepAliveAck,
+    KeepRtmpStreamAlive, MAX_FRAME_BYTES, Outgoing, RtmpStreamStatus, StartRtmpStream, StatusStats,
+    StopRtmpStream, StreamLimits, VideoConfig, parse_incoming, parse_outgoing,
 };
 pub use outbox::{Outbox, PushOutcome};
 pub use timestamp::iso8601;

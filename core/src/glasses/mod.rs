@@ -10,4 +10,6 @@ pub use error::{CommandFailure, LinkError, SessionConfigError, SessionError};
 pub use info::GlassesInfo;
 pub use link::{BoxFuture, GlassesLink, LinkEvent};
 pub(crate) use session::body_name;
-pub use session::{Incoming, Session, SessionConfig, SessionEvent, SessionInput, SessionOutput, Timer};
+pub use session::{
+    Incoming, Session, SessionConfig, SessionEvent, SessionInput, SessionOutput, Timer,
+};

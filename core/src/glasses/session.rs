@@ -252,7 +252,11 @@ impl Session {
 
     /// Sends a command to the glasses and returns its message id. Its outcome arrives as
     /// `Acked`, `Failed`, or a `Message` whose `reply_to` is this id.
-    pub fn send(&mut self, now: Instant, body: phone_to_glasses::Body) -> Result<u32, SessionError> {
+    pub fn send(
+        &mut self,
+        now: Instant,
+        body: phone_to_glasses::Body,
+    ) -> Result<u32, SessionError> {
         let State::Ready(info) = &self.state else {
             return Err(SessionError::NotReady);
         };
@@ -300,7 +304,11 @@ impl Session {
                 continue;
             };
             if p.attempts < self.config.max_attempts {
-                debug!(request = id, attempt = p.attempts + 1, "no answer; sending again");
+                debug!(
+                    request = id,
+                    attempt = p.attempts + 1,
+                    "no answer; sending again"
+                );
                 self.transmit(&p.encoded);
                 p.attempts += 1;
                 p.deadline = now + self.config.ack_timeout;
@@ -509,7 +517,10 @@ impl Session {
             match body {
                 glasses_to_phone::Body::Capabilities(caps) if reply_to == hello_id => {
                     if caps.protocol_version != PROTOCOL_VERSION {
-                        warn!(theirs = caps.protocol_version, "incompatible glasses protocol");
+                        warn!(
+                            theirs = caps.protocol_version,
+                            "incompatible glasses protocol"
+                        );
                         self.report(SessionEvent::Incompatible {
                             protocol_version: caps.protocol_version,
                         });

@@ -79,9 +79,7 @@ impl StreamProblem {
             Self::GlassesNotConnected => {
                 "Glasses are not connected to the phone: turn them on and bring them close, then start again"
             }
-            Self::NoWifi => {
-                "Glasses are not on Wi-Fi: connect them to a network, then start again"
-            }
+            Self::NoWifi => "Glasses are not on Wi-Fi: connect them to a network, then start again",
             Self::RtmpConnectFailed => {
                 "The glasses could not reach the streaming server: check the address and the glasses' internet connection"
             }

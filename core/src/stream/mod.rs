@@ -10,7 +10,7 @@ mod url;
 pub use error::StreamProblem;
 pub use status::{StreamState, UnknownStatus};
 pub use supervisor::{
-    CommandKind, GlassesCommand, StreamEvent, StreamInput, StreamOutput, StreamStats,
-    StreamSupervisor, StreamUpdate, MANAGED_APP_ID,
+    CommandKind, GlassesCommand, MANAGED_APP_ID, StreamEvent, StreamInput, StreamOutput,
+    StreamStats, StreamSupervisor, StreamUpdate,
 };
 pub use url::{UrlError, validate_rtmp_url};

@@ -11,8 +11,8 @@ use super::error::StreamProblem;
 use super::status::StreamState;
 use super::url::validate_rtmp_url;
 use crate::cloud::{
-    CloudCommand, KeepAliveAck, KeepRtmpStreamAlive, Outgoing, RtmpStreamStatus,
-    StartRtmpStream, StatusStats, StopRtmpStream,
+    CloudCommand, KeepAliveAck, KeepRtmpStreamAlive, Outgoing, RtmpStreamStatus, StartRtmpStream,
+    StatusStats, StopRtmpStream,
 };
 use crate::glasses::CommandFailure;
 use crate::redact::redact_url;
@@ -201,11 +201,21 @@ impl StreamSupervisor {
         info!(stream = %id, url = %redact_url(url), app = ?start.app_id, "start requested");
         if let Err(e) = validate_rtmp_url(url) {
             warn!(stream = %id, "refusing start: {e}");
-            self.fail(&id, start.app_id.clone(), StreamProblem::InvalidUrl, Some(e.to_string()));
+            self.fail(
+                &id,
+                start.app_id.clone(),
+                StreamProblem::InvalidUrl,
+                Some(e.to_string()),
+            );
             return;
         }
         if !self.glasses_ready {
-            self.fail(&id, start.app_id.clone(), StreamProblem::GlassesNotConnected, None);
+            self.fail(
+                &id,
+                start.app_id.clone(),
+                StreamProblem::GlassesNotConnected,
+                None,
+            );
             return;
         }
         if let Some(active) = &self.active {
@@ -213,7 +223,12 @@ impl StreamSupervisor {
                 debug!(stream = %id, "duplicate start ignored");
                 return;
             }
-            self.fail(&id, start.app_id.clone(), StreamProblem::AlreadyStreaming, None);
+            self.fail(
+                &id,
+                start.app_id.clone(),
+                StreamProblem::AlreadyStreaming,
+                None,
+            );
             return;
         }
         let kind = if start.app_id.as_deref() == Some(MANAGED_APP_ID) {
@@ -364,8 +379,8 @@ impl StreamSupervisor {
             duration_s: s.duration_s,
             temperature_c: (s.temperature_c != 0.0).then(|| finite(s.temperature_c)),
         });
-        let reconnect = (status.reconnect_max > 0)
-            .then_some((status.reconnect_attempt, status.reconnect_max));
+        let reconnect =
+            (status.reconnect_max > 0).then_some((status.reconnect_attempt, status.reconnect_max));
         let detail = (!status.error_detail.is_empty()).then_some(status.error_detail);
         let mut app = None;
         if let Some(active) = self.active.as_mut().filter(|a| a.id == stream_id) {
@@ -397,14 +412,18 @@ impl StreamSupervisor {
         } else {
             ack.stream_id
         };
-        self.out.push_back(StreamOutput::ToCloud(Outgoing::KeepAliveAck(KeepAliveAck {
-            stream_id: stream_id.clone(),
-            ack_id: ack.ack_id.clone(),
-        })));
-        self.out.push_back(StreamOutput::Event(StreamEvent::KeepAliveAcked {
-            stream_id,
-            ack_id: ack.ack_id,
-        }));
+        self.out
+            .push_back(StreamOutput::ToCloud(Outgoing::KeepAliveAck(
+                KeepAliveAck {
+                    stream_id: stream_id.clone(),
+                    ack_id: ack.ack_id.clone(),
+                },
+            )));
+        self.out
+            .push_back(StreamOutput::Event(StreamEvent::KeepAliveAcked {
+                stream_id,
+                ack_id: ack.ack_id,
+            }));
     }
 
     fn command_failed(&mut self, stream_id: String, kind: CommandKind, reason: CommandFailure) {

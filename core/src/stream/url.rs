@@ -57,7 +57,8 @@ pub fn validate_rtmp_url(url: &str) -> Result<(), UrlError> {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 #[cfg(test)]
@@ -85,6 +86,9 @@ mod tests {
         assert_eq!(validate_rtmp_url("rtmp://:1935/a"), Err(UrlError::NoHost));
         assert_eq!(validate_rtmp_url("rtmp://host"), Err(UrlError::NoPath));
         assert_eq!(validate_rtmp_url("rtmp://host/"), Err(UrlError::NoPath));
-        assert_eq!(validate_rtmp_url("rtmp://host/a b"), Err(UrlError::BadCharacters));
+        assert_eq!(
+            validate_rtmp_url("rtmp://host/a b"),
+            Err(UrlError::BadCharacters)
+        );
     }
 }

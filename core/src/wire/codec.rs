@@ -38,7 +38,7 @@ pub fn decode_phone(bytes: &[u8]) -> Result<PhoneToGlasses, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::proto::{glasses_to_phone, phone_to_glasses, Ack, Ping};
+    use crate::wire::proto::{Ack, Ping, glasses_to_phone, phone_to_glasses};
 
     #[test]
     fn round_trip() {
@@ -62,7 +62,10 @@ mod tests {
 
     #[test]
     fn garbage_is_malformed_not_a_panic() {
-        assert!(matches!(decode_glasses(&[0xff; 8]), Err(DecodeError::Malformed(_))));
+        assert!(matches!(
+            decode_glasses(&[0xff; 8]),
+            Err(DecodeError::Malformed(_))
+        ));
         let ack = GlassesToPhone {
             message_id: 1,
             reply_to: 3,

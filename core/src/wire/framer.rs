@@ -143,14 +143,26 @@ mod tests {
 
     #[test]
     fn mtu_is_checked_once() {
-        assert_eq!(Framer::new(22, 100).err(), Some(FramerError::MtuTooSmall(22)));
+        assert_eq!(
+            Framer::new(22, 100).err(),
+            Some(FramerError::MtuTooSmall(22))
+        );
         assert!(Framer::new(23, 100).is_ok());
-        assert_eq!(Framer::new(23, 0).err(), Some(FramerError::BadMaxMessage(0)));
+        assert_eq!(
+            Framer::new(23, 0).err(),
+            Some(FramerError::BadMaxMessage(0))
+        );
     }
 
     #[test]
     fn packets_respect_mtu_and_cap_at_512() {
-        for (mtu, size) in [(23u16, 20usize), (185, 182), (247, 244), (517, 512), (1000, 512)] {
+        for (mtu, size) in [
+            (23u16, 20usize),
+            (185, 182),
+            (247, 244),
+            (517, 512),
+            (1000, 512),
+        ] {
             let mut f = Framer::new(mtu, 4096).unwrap();
             assert_eq!(f.packet_size(), size);
             let msg = vec![7u8; 3000];

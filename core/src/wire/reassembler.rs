@@ -245,7 +245,10 @@ mod tests {
         assert_eq!(
             out,
             vec![
-                Reassembled::Dropped(DropReason::Gap { expected: 1, got: 2 }),
+                Reassembled::Dropped(DropReason::Gap {
+                    expected: 1,
+                    got: 2
+                }),
                 Reassembled::Message(vec![2; 10])
             ]
         );
@@ -279,7 +282,10 @@ mod tests {
         }
         assert_eq!(
             drain(&mut r),
-            vec![Reassembled::Dropped(DropReason::Overflow { declared: 200, max: 100 })]
+            vec![Reassembled::Dropped(DropReason::Overflow {
+                declared: 200,
+                max: 100
+            })]
         );
     }
 
@@ -293,9 +299,15 @@ mod tests {
         r.handle_packet(t0, &a[0]);
         assert_eq!(r.poll_timeout(), Some(t0 + Duration::from_secs(2)));
         r.handle_timeout(t0 + Duration::from_secs(1));
-        assert!(drain(&mut r).is_empty(), "an early timeout call does nothing");
+        assert!(
+            drain(&mut r).is_empty(),
+            "an early timeout call does nothing"
+        );
         r.handle_timeout(t0 + Duration::from_secs(2));
-        assert_eq!(drain(&mut r), vec![Reassembled::Dropped(DropReason::Timeout)]);
+        assert_eq!(
+            drain(&mut r),
+            vec![Reassembled::Dropped(DropReason::Timeout)]
+        );
         assert_eq!(r.poll_timeout(), None);
     }
 
@@ -315,7 +327,11 @@ mod tests {
         ] {
             r.handle_packet(now, p);
         }
-        assert!(drain(&mut r).iter().all(|o| matches!(o, Reassembled::Dropped(_))));
+        assert!(
+            drain(&mut r)
+                .iter()
+                .all(|o| matches!(o, Reassembled::Dropped(_)))
+        );
     }
 
     #[test]
@@ -323,6 +339,9 @@ mod tests {
         let now = Instant::now();
         let mut r = Reassembler::new(64, Duration::from_secs(2));
         r.handle_packet(now, &[FLAG_START | FLAG_END, 0, 5, 0, 1, 2]);
-        assert_eq!(drain(&mut r), vec![Reassembled::Dropped(DropReason::LengthMismatch)]);
+        assert_eq!(
+            drain(&mut r),
+            vec![Reassembled::Dropped(DropReason::LengthMismatch)]
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use mentra_bridge::bridge::spawn;
 use mentra_bridge::cloud::{BackoffConfig, CloudConfig, Outgoing, TcpConnector};
-use mentra_bridge::wire::proto::{glasses_to_phone::Body as G, StreamState};
+use mentra_bridge::wire::proto::{StreamState, glasses_to_phone::Body as G};
 use mentra_bridge::{BridgeConfig, BridgeHandle, Redacted};
 use mentra_sim::cloud::{CloudSim, CloudSimConfig, StreamScript};
 use mentra_sim::glasses::{GlassesHandle, GlassesSimConfig, spawn_glasses};

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use mentra_bridge::Redacted;
 use mentra_bridge::cloud::{
     AudioConfig, CloudCommand, KeepRtmpStreamAlive, Outgoing, StartRtmpStream, StopRtmpStream,
     StreamLimits, VideoConfig,
 };
-use mentra_bridge::Redacted;
 use thiserror::Error;
 use tokio::time::sleep;
 
@@ -85,9 +85,11 @@ pub async fn run_stream_script(
     let mut report = ScriptReport::default();
 
     cloud
-        .wait_for(0, limit, |m| {
-            matches!(m, Outgoing::ConnectionState(c) if c.status == "CONNECTED")
-        })
+        .wait_for(
+            0,
+            limit,
+            |m| matches!(m, Outgoing::ConnectionState(c) if c.status == "CONNECTED"),
+        )
         .await
         .ok_or_else(|| ScriptError::Timeout("the glasses to connect".into()))?;
 
@@ -124,7 +126,9 @@ pub async fn run_stream_script(
     if let Outgoing::StreamStatus(s) = &live {
         if s.status == "error" {
             return Err(ScriptError::StreamFailed(
-                s.error_details.clone().unwrap_or_else(|| "no reason given".into()),
+                s.error_details
+                    .clone()
+                    .unwrap_or_else(|| "no reason given".into()),
             ));
         }
     }

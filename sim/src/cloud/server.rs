@@ -13,9 +13,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, interval_at, timeout};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
-use tokio_tungstenite::tungstenite::Message;
 use tracing::debug;
 
 /// Cloud simulator settings.
@@ -70,14 +70,22 @@ pub struct CloudSim {
 
 impl std::fmt::Debug for CloudSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CloudSim").field("addr", &self.addr).finish()
+        f.debug_struct("CloudSim")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
 impl Drop for CloudSim {
     fn drop(&mut self) {
         self.task.abort();
-        if let Some((_, tx)) = self.shared.conn.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        if let Some((_, tx)) = self
+            .shared
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             let _ = tx.try_send(ConnCmd::Close);
         }
     }
@@ -91,7 +99,12 @@ impl CloudSim {
         let shared = Arc::new(Shared::default());
         let (changed_tx, changed) = watch::channel(0u64);
         let changed_tx = Arc::new(changed_tx);
-        let task = tokio::spawn(accept_loop(listener, config, Arc::clone(&shared), changed_tx));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            config,
+            Arc::clone(&shared),
+            changed_tx,
+        ));
         Ok(Self {
             addr,
             shared,
@@ -144,9 +157,8 @@ impl CloudSim {
             Ok(v) => v,
             Err(_) => return false,
         };
-        value["timestamp"] = serde_json::Value::String(
-            mentra_bridge::cloud::iso8601(std::time::SystemTime::now()),
-        );
+        value["timestamp"] =
+            serde_json::Value::String(mentra_bridge::cloud::iso8601(std::time::SystemTime::now()));
         self.send_raw(value.to_string()).await
     }
 

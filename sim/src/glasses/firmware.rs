@@ -7,13 +7,13 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use mentra_bridge::rng::SeededRng;
+use mentra_bridge::wire::PROTOCOL_VERSION;
 use mentra_bridge::wire::proto::{
     self, Ack, AudioConfig, Battery, CameraLimits, Capabilities, ErrorCode, GlassesToPhone,
     KeepAliveAck, PhoneToGlasses, Pong, StreamErrorCode, StreamState, StreamStats, Thermal,
-    ThermalState, VideoConfig, WifiNetwork, WifiScanResult, WifiStatus, glasses_to_phone::Body as G,
-    phone_to_glasses::Body as P,
+    ThermalState, VideoConfig, WifiNetwork, WifiScanResult, WifiStatus,
+    glasses_to_phone::Body as G, phone_to_glasses::Body as P,
 };
-use mentra_bridge::wire::PROTOCOL_VERSION;
 
 /// Simulator settings. Every field documents its default.
 #[derive(Debug, Clone)]

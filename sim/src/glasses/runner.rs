@@ -100,7 +100,9 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: GlassesPort) -> Glasses
             }
             while let Some(message) = sim.poll_output() {
                 let bytes = encode(&message);
-                log.lock().unwrap_or_else(PoisonError::into_inner).push(message);
+                log.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(message);
                 if let Some(f) = framer.as_mut() {
                     if let Ok(packets) = f.split(&bytes) {
                         for p in packets {

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::wire::proto::{
-    Ack, Battery, Capabilities, KeepAliveAck, KeepStreamAlive, StopStream, glasses_to_phone::Body as G,
-    phone_to_glasses::Body as P,
+    Ack, Battery, Capabilities, KeepAliveAck, KeepStreamAlive, StopStream,
+    glasses_to_phone::Body as G, phone_to_glasses::Body as P,
 };
 use crate::wire::{Framer, Reassembler, decode_phone};
 
@@ -106,7 +106,12 @@ fn hello_then_ready_with_the_smaller_message_limit() {
 fn commands_before_ready_are_refused() {
     let t0 = Instant::now();
     let mut s = Session::new(SessionConfig::default(), t0).unwrap();
-    let r = s.send(t0, P::StopStream(StopStream { stream_id: "s1".into() }));
+    let r = s.send(
+        t0,
+        P::StopStream(StopStream {
+            stream_id: "s1".into(),
+        }),
+    );
     assert_eq!(r, Err(SessionError::NotReady));
 }
 
@@ -115,11 +120,19 @@ fn unanswered_command_is_retried_with_the_same_id_then_fails() {
     let t0 = Instant::now();
     let (mut s, mut peer) = ready_session(t0, 247);
     let id = s
-        .send(t0, P::StopStream(StopStream { stream_id: "s1".into() }))
+        .send(
+            t0,
+            P::StopStream(StopStream {
+                stream_id: "s1".into(),
+            }),
+        )
         .unwrap();
     let (packets, _) = drain(&mut s);
     assert_eq!(peer.receive(t0, &packets)[0].message_id, id);
-    assert_eq!(s.next_timer(), Some((Timer::AckRetry, t0 + Duration::from_secs(1))));
+    assert_eq!(
+        s.next_timer(),
+        Some((Timer::AckRetry, t0 + Duration::from_secs(1)))
+    );
 
     let mut now = t0;
     for attempt in 2..=4 {
@@ -149,7 +162,12 @@ fn ack_resolves_and_duplicate_typed_reply_is_dropped() {
     let t0 = Instant::now();
     let (mut s, mut peer) = ready_session(t0, 247);
     let stop = s
-        .send(t0, P::StopStream(StopStream { stream_id: "s1".into() }))
+        .send(
+            t0,
+            P::StopStream(StopStream {
+                stream_id: "s1".into(),
+            }),
+        )
         .unwrap();
     let ka = s
         .send(
@@ -183,7 +201,12 @@ fn link_down_fails_pending_commands_and_reports_down() {
     let t0 = Instant::now();
     let (mut s, _) = ready_session(t0, 185);
     let id = s
-        .send(t0, P::StopStream(StopStream { stream_id: "s1".into() }))
+        .send(
+            t0,
+            P::StopStream(StopStream {
+                stream_id: "s1".into(),
+            }),
+        )
         .unwrap();
     let _ = drain(&mut s);
     s.handle_input(t0, SessionInput::LinkDown);
@@ -206,18 +229,27 @@ fn link_down_fails_pending_commands_and_reports_down() {
 fn silence_sends_a_ping_then_reports_liveness_lost_once() {
     let t0 = Instant::now();
     let (mut s, mut peer) = ready_session(t0, 247);
-    assert_eq!(s.next_timer(), Some((Timer::Ping, t0 + Duration::from_secs(10))));
+    assert_eq!(
+        s.next_timer(),
+        Some((Timer::Ping, t0 + Duration::from_secs(10)))
+    );
     let t1 = t0 + Duration::from_secs(10);
     s.handle_timeout(t1);
     let (packets, _) = drain(&mut s);
-    assert!(matches!(peer.receive(t1, &packets)[0].body, Some(P::Ping(_))));
+    assert!(matches!(
+        peer.receive(t1, &packets)[0].body,
+        Some(P::Ping(_))
+    ));
     let t2 = t0 + Duration::from_secs(30);
     s.handle_timeout(t2);
     let (_, events) = drain(&mut s);
     assert!(events.contains(&SessionEvent::LivenessLost));
     s.handle_timeout(t2 + Duration::from_secs(5));
     let (_, events) = drain(&mut s);
-    assert!(!events.contains(&SessionEvent::LivenessLost), "reported once");
+    assert!(
+        !events.contains(&SessionEvent::LivenessLost),
+        "reported once"
+    );
     // Any message ends the silence.
     let b = peer.reply(0, G::Battery(Battery::default()));
     feed(&mut s, t2 + Duration::from_secs(6), b);
@@ -250,7 +282,12 @@ fn incompatible_protocol_is_reported_not_ready() {
     );
     feed(&mut s, t0, reply);
     let (_, events) = drain(&mut s);
-    assert_eq!(events, vec![SessionEvent::Incompatible { protocol_version: 9 }]);
+    assert_eq!(
+        events,
+        vec![SessionEvent::Incompatible {
+            protocol_version: 9
+        }]
+    );
     assert!(!s.is_ready());
 }
 
@@ -261,10 +298,16 @@ fn config_limits_are_checked_once() {
         max_attempts: 0,
         ..Default::default()
     };
-    assert_eq!(Session::new(bad, t0).err(), Some(SessionConfigError::MaxAttempts));
+    assert_eq!(
+        Session::new(bad, t0).err(),
+        Some(SessionConfigError::MaxAttempts)
+    );
     let bad = SessionConfig {
         liveness_timeout: Duration::from_secs(5),
         ..Default::default()
     };
-    assert!(matches!(Session::new(bad, t0), Err(SessionConfigError::Timers(_))));
+    assert!(matches!(
+        Session::new(bad, t0),
+        Err(SessionConfigError::Timers(_))
+    ));
 }

@@ -81,9 +81,15 @@ fn start_forwards_id_url_and_full_config() {
     assert_eq!(st.url, "rtmps://ingest.example.com/live/KEY");
     assert_eq!(st.kind, StreamKind::Unmanaged as i32);
     let v = st.video.unwrap();
-    assert_eq!((v.width, v.height, v.bitrate_bps, v.fps), (1280, 720, 2_000_000, 30));
+    assert_eq!(
+        (v.width, v.height, v.bitrate_bps, v.fps),
+        (1280, 720, 2_000_000, 30)
+    );
     let a = st.audio.unwrap();
-    assert_eq!((a.bitrate_bps, a.sample_rate_hz, a.echo_cancellation), (64_000, 44_100, true));
+    assert_eq!(
+        (a.bitrate_bps, a.sample_rate_hz, a.echo_cancellation),
+        (64_000, 44_100, true)
+    );
     assert_eq!(st.duration_limit_s, 600);
     assert_eq!(s.active_stream(), Some(("s1", StreamState::Initializing)));
 }
@@ -98,7 +104,13 @@ fn invalid_url_is_refused_with_the_stream_id_and_nothing_reaches_the_glasses() {
     assert_eq!(st.len(), 1);
     assert_eq!(st[0].stream_id, "s9");
     assert_eq!(st[0].status, "error");
-    assert!(st[0].error_details.as_deref().unwrap().starts_with("Invalid URL"));
+    assert!(
+        st[0]
+            .error_details
+            .as_deref()
+            .unwrap()
+            .starts_with("Invalid URL")
+    );
     assert_eq!(s.active_stream(), None);
 }
 
@@ -131,7 +143,11 @@ fn glasses_status_without_id_gets_the_active_id_and_terminal_clears_it() {
     let _ = drain(&mut s);
     s.handle_input(
         now,
-        status("", proto::StreamState::Error, proto::StreamErrorCode::NoWifi),
+        status(
+            "",
+            proto::StreamState::Error,
+            proto::StreamErrorCode::NoWifi,
+        ),
     );
     let st = cloud_statuses(&drain(&mut s));
     assert_eq!(st[0].stream_id, "s1");
@@ -167,7 +183,10 @@ fn second_start_fails_already_streaming_and_leaves_the_first_alone() {
     let out = drain(&mut s);
     assert!(to_glasses(&out).is_empty());
     let st = cloud_statuses(&out);
-    assert_eq!((st[0].stream_id.as_str(), st[0].status.as_str()), ("s2", "error"));
+    assert_eq!(
+        (st[0].stream_id.as_str(), st[0].status.as_str()),
+        ("s2", "error")
+    );
     assert_eq!(st[0].error_code.as_deref(), Some("already_streaming"));
     assert_eq!(s.active_stream(), Some(("s1", StreamState::Initializing)));
 }
@@ -188,7 +207,10 @@ fn link_loss_reports_reconnecting_and_relink_asks_for_status() {
     let _ = drain(&mut s);
     s.handle_input(now, StreamInput::GlassesDown);
     let st = cloud_statuses(&drain(&mut s));
-    assert_eq!((st[0].stream_id.as_str(), st[0].status.as_str()), ("s1", "reconnecting"));
+    assert_eq!(
+        (st[0].stream_id.as_str(), st[0].status.as_str()),
+        ("s1", "reconnecting")
+    );
     s.handle_input(now, StreamInput::GlassesReady);
     let cmds = to_glasses(&drain(&mut s));
     assert_eq!(cmds[0].kind, CommandKind::Status);
@@ -228,7 +250,10 @@ fn rejected_start_is_reported_with_the_id() {
         },
     );
     let st = cloud_statuses(&drain(&mut s));
-    assert_eq!((st[0].stream_id.as_str(), st[0].status.as_str()), ("s1", "error"));
+    assert_eq!(
+        (st[0].stream_id.as_str(), st[0].status.as_str()),
+        ("s1", "error")
+    );
     assert_eq!(st[0].error_code.as_deref(), Some("glasses_no_answer"));
     assert_eq!(s.active_stream(), None);
 }

@@ -1,0 +1,53 @@
+//! The demo command, as a newcomer runs it: it must finish the scripted stream with exit code
+//! 0 and print each state with the stream id.
+
+use std::process::Command;
+
+fn demo(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mentra-bridge"))
+        .arg("demo")
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn demo_streams_end_to_end_and_exits_zero() {
+    let (ok, stdout, stderr) = demo(&[
+        "--mtu",
+        "23",
+        "--keep-alives",
+        "2",
+        "--interval",
+        "0.2",
+        "--duration",
+        "0",
+    ]);
+    assert!(ok, "demo failed:\n{stdout}\n{stderr}");
+    for needle in [
+        "glasses    connected",
+        "sm4k2q7xa1 initializing",
+        "sm4k2q7xa1 streaming",
+        "ack a0002 acknowledged",
+        "sm4k2q7xa1 stopped",
+        "2 keep-alives acked",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
+    }
+    assert!(
+        !stdout.contains("sk_demo"),
+        "the stream key is never printed"
+    );
+}
+
+#[test]
+fn bad_flags_are_refused_with_a_clear_message() {
+    let (ok, _, stderr) = demo(&["--interval=-1"]);
+    assert!(!ok);
+    assert!(stderr.contains("--interval"), "{stderr}");
+}
