@@ -51,14 +51,14 @@ impl Framer {
         Ok(())
     }
 
-    /// Number of packets `len` body bytes take.
+    /// Number of packets `len` body bytes take. A message that fits one packet carries no
+    /// length field (the packet's own length says it).
     pub fn packet_count(&self, len: usize) -> usize {
-        let first = self.packet_size - HEADER_LEN - LENGTH_LEN;
-        if len <= first {
-            1
-        } else {
-            1 + (len - first).div_ceil(self.packet_size - HEADER_LEN)
+        if len <= self.packet_size - HEADER_LEN {
+            return 1;
         }
+        let first = self.packet_size - HEADER_LEN - LENGTH_LEN;
+        1 + (len - first).div_ceil(self.packet_size - HEADER_LEN)
     }
 
     /// Splits `message` into packets and advances the sequence number past them.
@@ -106,7 +106,8 @@ impl Iterator for Packets<'_> {
         }
         let first = self.index == 0;
         let last = self.index + 1 == self.count;
-        let header = HEADER_LEN + if first { LENGTH_LEN } else { 0 };
+        let with_length = first && !last;
+        let header = HEADER_LEN + if with_length { LENGTH_LEN } else { 0 };
         let take = (self.packet_size - header).min(self.message.len() - self.offset);
         let mut packet = Vec::with_capacity(header + take);
         let mut flags = 0;
@@ -118,7 +119,7 @@ impl Iterator for Packets<'_> {
         }
         packet.push(flags);
         packet.push(self.first_seq.wrapping_add((self.index % 256) as u8));
-        if first {
+        if with_length {
             // invariant: split() refused messages over max_message <= u16::MAX.
             let len = u16::try_from(self.message.len()).unwrap_or(u16::MAX);
             packet.extend_from_slice(&len.to_le_bytes());
@@ -182,9 +183,12 @@ mod tests {
         assert_eq!(&packets[0][4..], &msg[..16]);
         assert_eq!(&packets[1][..2], &[FLAG_END, 1]);
         assert_eq!(&packets[1][2..], &msg[16..]);
-        // the next message continues the sequence
+        // the next message continues the sequence; a one-packet message has no length field
         let next: Vec<_> = f.split(&[1]).unwrap().collect();
-        assert_eq!(next[0], vec![FLAG_START | FLAG_END, 2, 1, 0, 1]);
+        assert_eq!(next[0], vec![FLAG_START | FLAG_END, 2, 1]);
+        // 18 bytes fit one packet at MTU 23, 19 do not
+        assert_eq!(f.packet_count(18), 1);
+        assert_eq!(f.packet_count(19), 2);
     }
 
     #[test]
@@ -200,6 +204,6 @@ mod tests {
     fn empty_message_is_one_packet() {
         let mut f = Framer::new(23, 10).unwrap();
         let p: Vec<_> = f.split(&[]).unwrap().collect();
-        assert_eq!(p, vec![vec![FLAG_START | FLAG_END, 0, 0, 0]]);
+        assert_eq!(p, vec![vec![FLAG_START | FLAG_END, 0]]);
     }
 }

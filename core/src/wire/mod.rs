@@ -1,8 +1,9 @@
 //! The glasses wire: protobuf types generated from `proto/`, the BLE packet framing, and the
 //! envelope codec. No I/O and no clock of its own: time comes in as an argument.
 //!
-//! Packet layout (all packets): `flags u8 | seq u8 | …`; the first packet of a message adds
-//! `len u16 LE` before the body. `proto/README.md` documents it byte by byte.
+//! Packet layout (all packets): `flags u8 | seq u8 | …`; the first packet of a message that
+//! needs more than one packet adds `len u16 LE` before the body. `proto/README.md` documents it
+//! byte by byte.
 
 mod codec;
 mod error;
@@ -31,7 +32,7 @@ pub const FLAG_END: u8 = 0x02;
 pub const FLAG_RESERVED: u8 = !(FLAG_START | FLAG_END);
 /// Header bytes on every packet (flags, seq).
 pub const HEADER_LEN: usize = 2;
-/// Extra header bytes on the first packet of a message (length, u16 little-endian).
+/// Extra header bytes on the first packet of a multi-packet message (length, u16 LE).
 pub const LENGTH_LEN: usize = 2;
 /// Largest packet we ever send: the attribute value limit of the Core spec, and the buffer size
 /// of Android 13+ (larger values are silently dropped there).

@@ -117,6 +117,19 @@ impl Reassembler {
             if self.partial.take().is_some() {
                 self.report(DropReason::Interrupted);
             }
+            if flags & FLAG_END != 0 {
+                // A whole message in one packet: no length field.
+                if body.len() > self.max_message {
+                    self.report(DropReason::Overflow {
+                        declared: body.len(),
+                        max: self.max_message,
+                    });
+                } else {
+                    self.stats.messages += 1;
+                    self.out.push_back(Reassembled::Message(body.to_vec()));
+                }
+                return;
+            }
             let Some(len_bytes) = body.get(..LENGTH_LEN) else {
                 self.report(DropReason::Malformed("start packet without length"));
                 return;
@@ -321,9 +334,9 @@ mod tests {
             &[0x80, 0],
             &[FLAG_START, 0],
             &[FLAG_START, 1, 5],
-            &[FLAG_START | FLAG_END, 2, 3, 0, 1, 2, 3, 4],
+            &[FLAG_START, 2, 3, 0, 1, 2, 3, 4],
             &[FLAG_END, 3, 9],
-            &[FLAG_START | FLAG_END, 4, 0xff, 0xff],
+            &[FLAG_START, 4, 0xff, 0xff],
         ] {
             r.handle_packet(now, p);
         }
@@ -338,10 +351,25 @@ mod tests {
     fn end_before_length_is_a_mismatch() {
         let now = Instant::now();
         let mut r = Reassembler::new(64, Duration::from_secs(2));
-        r.handle_packet(now, &[FLAG_START | FLAG_END, 0, 5, 0, 1, 2]);
+        r.handle_packet(now, &[FLAG_START, 0, 5, 0, 1, 2]);
+        r.handle_packet(now, &[FLAG_END, 1, 3]);
         assert_eq!(
             drain(&mut r),
             vec![Reassembled::Dropped(DropReason::LengthMismatch)]
+        );
+    }
+
+    #[test]
+    fn single_packet_message_over_the_limit_is_refused() {
+        let now = Instant::now();
+        let mut r = Reassembler::new(4, Duration::from_secs(2));
+        r.handle_packet(now, &[FLAG_START | FLAG_END, 0, 1, 2, 3, 4, 5]);
+        assert_eq!(
+            drain(&mut r),
+            vec![Reassembled::Dropped(DropReason::Overflow {
+                declared: 5,
+                max: 4
+            })]
         );
     }
 }
