@@ -8,6 +8,7 @@
 mod codec;
 mod error;
 mod framer;
+pub mod gatt;
 mod reassembler;
 
 pub use codec::{decode_glasses, decode_phone, encode};
