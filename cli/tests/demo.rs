@@ -1,6 +1,8 @@
 //! The demo command, as a newcomer runs it: it must finish the scripted stream with exit code
 //! 0 and print each state with the stream id.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failure
+
 use std::process::Command;
 
 fn demo(args: &[&str]) -> (bool, String, String) {

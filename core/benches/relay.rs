@@ -40,7 +40,7 @@ impl Rig {
         };
         rig.session.handle_input(now, SessionInput::LinkUp { mtu });
         while rig.session.poll_output().is_some() {}
-        rig.from_glasses(
+        rig.glasses_say(
             1,
             G::Capabilities(Capabilities {
                 protocol_version: PROTOCOL_VERSION,
@@ -53,7 +53,7 @@ impl Rig {
         rig
     }
 
-    fn from_glasses(&mut self, reply_to: u32, body: G) {
+    fn glasses_say(&mut self, reply_to: u32, body: G) {
         let bytes = encode(&GlassesToPhone {
             message_id: self.peer_id,
             reply_to,
@@ -97,7 +97,7 @@ impl Rig {
 
     /// Untimed: the glasses answer, so nothing piles up between iterations.
     fn settle(&mut self, id: u32, stopped: bool) {
-        self.from_glasses(id, G::Ack(Ack {}));
+        self.glasses_say(id, G::Ack(Ack {}));
         if stopped {
             self.supervisor.handle_input(
                 self.now,

@@ -75,8 +75,8 @@ pub fn redact_url(url: &str) -> String {
     let host = authority.rsplit('@').next().unwrap_or(authority);
     let rest = &after_scheme[authority_end..];
     let mut out = format!("{}://{}", &url[..scheme_end], host);
-    if rest.starts_with('/') {
-        let mut segments = rest[1..].splitn(2, '/');
+    if let Some(path) = rest.strip_prefix('/') {
+        let mut segments = path.splitn(2, '/');
         let app = segments.next().unwrap_or("");
         let app = app.split('?').next().unwrap_or("");
         out.push('/');

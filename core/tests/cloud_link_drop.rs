@@ -3,6 +3,8 @@
 //! reconnect, in order, none lost. Also: the token is presented both ways, and a wrong token
 //! is reported, not retried silently.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failure
+
 mod common;
 
 use std::time::Duration;

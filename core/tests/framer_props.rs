@@ -3,6 +3,8 @@
 //! dropped — never corrupted, duplicated or out of order — and once the faults stop, the next
 //! whole message always gets through.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failure
+
 use std::time::{Duration, Instant};
 
 use mentra_bridge::wire::{Framer, Reassembled, Reassembler};

@@ -3,6 +3,8 @@
 //! are acked, stop ends it, and the cloud receives every status and ack, with the right ids,
 //! in order. Run at the smallest BLE MTU and at a typical one.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failure
+
 mod common;
 
 use common::*;

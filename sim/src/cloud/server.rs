@@ -266,6 +266,8 @@ async fn accept_loop(
         }
         let expected = config.token.clone();
         let failures = Arc::clone(&shared);
+        // The callback type is fixed by tungstenite.
+        #[allow(clippy::result_large_err)]
         let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
             let query_token = req.uri().query().and_then(|q| {
                 q.split('&')
