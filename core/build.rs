@@ -11,6 +11,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut config = prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    // Messages holding secrets get a hand-written, redacting Debug (src/wire/secrets.rs).
+    config.skip_debug([
+        ".mentra.glasses.v1.StartStream",
+        ".mentra.glasses.v1.SetWifiCredentials",
+    ]);
     config.compile_protos(&[schema], &[proto_root])?;
     Ok(())
 }

@@ -44,6 +44,16 @@ pub enum SessionError {
     /// Too many commands await an answer; the glasses are not keeping up. Try again later.
     #[error("too many commands awaiting an answer")]
     Busy,
+    /// A field is longer than the firmware's fixed buffer (proto/…/glasses.options).
+    #[error("{field} is {len} bytes; the glasses accept at most {max}")]
+    FieldTooLong {
+        /// The field.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The bound.
+        max: usize,
+    },
     /// The encoded command exceeds what the glasses accept.
     #[error("command of {len} bytes exceeds the glasses' {max}-byte limit")]
     TooLarge {

@@ -13,7 +13,7 @@ use crate::wire::proto::{
 };
 use crate::wire::{
     DecodeError, DropReason, Framer, PROTOCOL_VERSION, Reassembled, Reassembler, decode_glasses,
-    encode,
+    encode, limits,
 };
 
 /// Session settings. Every field documents its default.
@@ -264,12 +264,17 @@ impl Session {
             return Err(SessionError::Busy);
         }
         let max = info.max_message_size;
-        let id = self.take_id();
-        let encoded = encode(&PhoneToGlasses {
-            message_id: id,
+        let mut envelope = PhoneToGlasses {
+            message_id: 0,
             reply_to: 0,
             body: Some(body),
-        });
+        };
+        if let Some((field, len, max)) = limits::first_overlong(&envelope) {
+            return Err(SessionError::FieldTooLong { field, len, max });
+        }
+        envelope.message_id = self.take_id();
+        let id = envelope.message_id;
+        let encoded = encode(&envelope);
         if encoded.len() > max {
             return Err(SessionError::TooLarge {
                 len: encoded.len(),

@@ -14,7 +14,7 @@ use crate::cloud::{
     CloudCommand, KeepAliveAck, KeepRtmpStreamAlive, Outgoing, RtmpStreamStatus, StartRtmpStream,
     StatusStats, StopRtmpStream,
 };
-use crate::glasses::CommandFailure;
+use crate::glasses::{CommandFailure, SessionError};
 use crate::redact::redact_url;
 use crate::wire::proto::{
     self, AudioConfig, GetStreamStatus, KeepStreamAlive, StartStream, StopStream, StreamKind,
@@ -431,7 +431,11 @@ impl StreamSupervisor {
         let problem = match &reason {
             CommandFailure::Rejected { .. } => StreamProblem::GlassesRejected,
             CommandFailure::NoAnswer { .. } => StreamProblem::GlassesNoAnswer,
-            CommandFailure::NotSent(_) => StreamProblem::GlassesNotConnected,
+            CommandFailure::NotSent(SessionError::NotReady) => StreamProblem::GlassesNotConnected,
+            CommandFailure::NotSent(SessionError::FieldTooLong { field: "url", .. }) => {
+                StreamProblem::InvalidUrl
+            }
+            CommandFailure::NotSent(_) => StreamProblem::GlassesRejected,
             CommandFailure::LinkDown => return, // GlassesDown reports this.
         };
         match kind {
@@ -446,6 +450,7 @@ impl StreamSupervisor {
                 }
                 let detail = match reason {
                     CommandFailure::Rejected { detail, .. } if !detail.is_empty() => Some(detail),
+                    CommandFailure::NotSent(e) => Some(e.to_string()),
                     _ => None,
                 };
                 self.fail(&stream_id, app, problem, detail);

@@ -9,7 +9,9 @@ mod codec;
 mod error;
 mod framer;
 pub mod gatt;
+pub mod limits;
 mod reassembler;
+mod secrets;
 
 pub use codec::{decode_glasses, decode_phone, encode};
 pub use error::{DecodeError, DropReason, FramerError};

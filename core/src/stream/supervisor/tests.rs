@@ -257,3 +257,31 @@ fn rejected_start_is_reported_with_the_id() {
     assert_eq!(st[0].error_code.as_deref(), Some("glasses_no_answer"));
     assert_eq!(s.active_stream(), None);
 }
+
+#[test]
+fn a_start_the_session_cannot_send_is_reported_with_the_reason() {
+    let (mut s, now) = ready();
+    s.handle_input(now, start("s1", "rtmp://h/live/k"));
+    let _ = drain(&mut s);
+    s.handle_input(
+        now,
+        StreamInput::CommandFailed {
+            stream_id: "s1".into(),
+            kind: CommandKind::Start,
+            reason: CommandFailure::NotSent(SessionError::FieldTooLong {
+                field: "url",
+                len: 600,
+                max: 512,
+            }),
+        },
+    );
+    let st = cloud_statuses(&drain(&mut s));
+    assert_eq!(st[0].error_code.as_deref(), Some("invalid_url"));
+    assert!(
+        st[0]
+            .error_details
+            .as_deref()
+            .unwrap()
+            .contains("at most 512")
+    );
+}
