@@ -68,3 +68,24 @@ async fn stream_round_trip_at_mtu_23() {
 async fn stream_round_trip_at_mtu_247() {
     round_trip(247).await;
 }
+
+/// The same story in virtual time: no socket, no real sleep, the glasses' default (slow)
+/// timings, and the MentraOS 15 s keep-alive interval.
+#[tokio::test(start_paused = true)]
+async fn stream_round_trip_in_virtual_time() {
+    let rig = virtual_rig(185, mentra_sim::glasses::GlassesSimConfig::default(), Default::default());
+    let script = mentra_sim::cloud::StreamScript {
+        stream_id: "svirtual".into(),
+        keep_alives: 4,
+        keep_alive_interval: std::time::Duration::from_secs(15),
+        ..Default::default()
+    };
+    let t0 = tokio::time::Instant::now();
+    let report = run_stream_script(&rig.cloud, &script, &mut |_| {})
+        .await
+        .expect("the scripted stream completes");
+    assert_eq!(report.acked.len(), 4);
+    assert!(t0.elapsed() >= std::time::Duration::from_secs(60), "a minute of virtual time passed");
+    assert_eq!(cloud_saw(&rig.cloud), glasses_said(&rig.glasses));
+    rig.bridge.shutdown().await;
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mentra_bridge::bridge::spawn;
-use mentra_bridge::cloud::{BackoffConfig, CloudConfig, Outgoing, TcpConnector};
+use mentra_bridge::cloud::{BackoffConfig, CloudConfig, CloudConnector, Outgoing, TcpConnector};
 use mentra_bridge::wire::proto::{StreamState, glasses_to_phone::Body as G};
 use mentra_bridge::{BridgeConfig, BridgeHandle, Redacted};
 use mentra_sim::cloud::{CloudSim, CloudSimConfig, StreamScript};
@@ -42,6 +42,7 @@ pub fn quick_script(id: &str) -> StreamScript {
     }
 }
 
+/// The bridge against the cloud simulator on a real 127.0.0.1 socket.
 pub async fn rig(mtu: u16, glasses: GlassesSimConfig) -> Rig {
     let cloud = CloudSim::start(CloudSimConfig {
         token: Some(TOKEN.into()),
@@ -49,25 +50,45 @@ pub async fn rig(mtu: u16, glasses: GlassesSimConfig) -> Rig {
     })
     .await
     .expect("cloud simulator binds 127.0.0.1");
+    let url = cloud.url();
+    build(cloud, url, Arc::new(TcpConnector), mtu, glasses, BridgeConfig::default())
+}
+
+/// Everything in memory (no socket), so the test can run under tokio's paused clock and play
+/// minutes of virtual time in milliseconds.
+pub fn virtual_rig(mtu: u16, glasses: GlassesSimConfig, bridge: BridgeConfig) -> Rig {
+    let (cloud, connector) = CloudSim::in_memory(CloudSimConfig {
+        token: Some(TOKEN.into()),
+        ..Default::default()
+    });
+    let url = cloud.url();
+    build(cloud, url, connector, mtu, glasses, bridge)
+}
+
+fn build(
+    cloud: CloudSim,
+    url: String,
+    connector: Arc<dyn CloudConnector>,
+    mtu: u16,
+    glasses: GlassesSimConfig,
+    mut config: BridgeConfig,
+) -> Rig {
     let (phone_end, glasses_end, link) = sim_link(SimLinkConfig {
         mtu,
         ..Default::default()
     });
     let glasses = spawn_glasses(glasses, glasses_end);
-    let config = BridgeConfig {
-        cloud: CloudConfig {
-            url: cloud.url(),
-            token: Redacted::new(TOKEN.into()),
-            backoff: BackoffConfig {
-                initial: Duration::from_millis(50),
-                max: Duration::from_millis(400),
-                ..Default::default()
-            },
+    config.cloud = CloudConfig {
+        url,
+        token: Redacted::new(TOKEN.into()),
+        backoff: BackoffConfig {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(400),
             ..Default::default()
         },
-        ..Default::default()
+        ..config.cloud
     };
-    let bridge = spawn(config, Box::new(phone_end), Arc::new(TcpConnector)).expect("bridge starts");
+    let bridge = spawn(config, Box::new(phone_end), connector).expect("bridge starts");
     Rig {
         cloud,
         bridge,

@@ -8,7 +8,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use mentra_bridge::cloud::{CloudCommand, Outgoing, parse_outgoing};
+use mentra_bridge::cloud::{
+    BoxedStream, CloudCommand, CloudConnector, Outgoing, parse_outgoing,
+};
+use mentra_bridge::glasses::BoxFuture;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -62,10 +66,11 @@ struct Shared {
 
 /// A running cloud simulator.
 pub struct CloudSim {
-    addr: SocketAddr,
+    /// `None` for the in-memory simulator.
+    addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     changed: watch::Receiver<u64>,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for CloudSim {
@@ -78,7 +83,9 @@ impl std::fmt::Debug for CloudSim {
 
 impl Drop for CloudSim {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
         if let Some((_, tx)) = self
             .shared
             .conn
@@ -99,23 +106,43 @@ impl CloudSim {
         let shared = Arc::new(Shared::default());
         let (changed_tx, changed) = watch::channel(0u64);
         let changed_tx = Arc::new(changed_tx);
-        let task = tokio::spawn(accept_loop(
-            listener,
-            config,
-            Arc::clone(&shared),
-            changed_tx,
-        ));
+        let task = tokio::spawn(accept_loop(listener, config, Arc::clone(&shared), changed_tx));
         Ok(Self {
-            addr,
+            addr: Some(addr),
             shared,
             changed,
-            task,
+            task: Some(task),
         })
     }
 
-    /// The URL to give the bridge (`ws://127.0.0.1:PORT/glasses-ws`).
+    /// A simulator with no socket at all, and the connector that reaches it: give the
+    /// connector to the bridge (with any `ws://` URL). Runs under tokio's paused clock.
+    pub fn in_memory(config: CloudSimConfig) -> (Self, Arc<dyn CloudConnector>) {
+        let shared = Arc::new(Shared::default());
+        let (changed_tx, changed) = watch::channel(0u64);
+        let connector = SimConnector {
+            config,
+            shared: Arc::clone(&shared),
+            changed: Arc::new(changed_tx),
+        };
+        (
+            Self {
+                addr: None,
+                shared,
+                changed,
+                task: None,
+            },
+            Arc::new(connector),
+        )
+    }
+
+    /// The URL to give the bridge (`ws://127.0.0.1:PORT/glasses-ws`, or a placeholder host for
+    /// the in-memory simulator).
     pub fn url(&self) -> String {
-        format!("ws://{}/glasses-ws", self.addr)
+        match self.addr {
+            Some(addr) => format!("ws://{addr}/glasses-ws"),
+            None => "ws://cloud.sim.invalid/glasses-ws".to_owned(),
+        }
     }
 
     /// Connections accepted so far.
@@ -264,65 +291,105 @@ async fn accept_loop(
             drop(stream);
             continue;
         }
-        let expected = config.token.clone();
-        let failures = Arc::clone(&shared);
-        // The callback type is fixed by tungstenite.
-        #[allow(clippy::result_large_err)]
-        let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-            let query_token = req.uri().query().and_then(|q| {
-                q.split('&')
-                    .find_map(|kv| kv.strip_prefix("token="))
-                    .map(str::to_owned)
-            });
-            let bearer = req
-                .headers()
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::to_owned);
-            let ok = req.uri().path() == "/glasses-ws"
-                && match &expected {
-                    None => true,
-                    Some(t) => {
-                        query_token.as_deref() == Some(t.as_str())
-                            && bearer.as_deref() == Some(t.as_str())
-                    }
-                };
-            if ok {
-                Ok(resp)
-            } else {
-                failures.auth_failures.fetch_add(1, Ordering::SeqCst);
-                let mut refusal = ErrorResponse::new(Some("unauthorized".into()));
-                *refusal.status_mut() = StatusCode::UNAUTHORIZED;
-                Err(refusal)
-            }
-        };
-        let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, check).await else {
-            continue;
-        };
-        let id = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
-        let (tx, rx) = mpsc::channel(64);
-        *shared.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some((id, tx));
-        changed.send_modify(|v| *v += 1);
-        tokio::spawn(serve(
-            id,
-            ws,
-            rx,
-            config.ping_interval,
+        tokio::spawn(handle_connection(
+            stream,
+            config.clone(),
             Arc::clone(&shared),
             Arc::clone(&changed),
         ));
     }
 }
 
-async fn serve(
+/// Connects the bridge to an in-memory cloud simulator: no socket, so it also runs under a
+/// paused test clock.
+struct SimConnector {
+    config: CloudSimConfig,
+    shared: Arc<Shared>,
+    changed: Arc<watch::Sender<u64>>,
+}
+
+impl CloudConnector for SimConnector {
+    fn connect(&self, _host: &str, _port: u16) -> BoxFuture<'_, std::io::Result<BoxedStream>> {
+        Box::pin(async move {
+            if self.shared.refusing.load(Ordering::SeqCst) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    "cloud simulator is refusing connections",
+                ));
+            }
+            let (client, server) = tokio::io::duplex(64 * 1024);
+            tokio::spawn(handle_connection(
+                server,
+                self.config.clone(),
+                Arc::clone(&self.shared),
+                Arc::clone(&self.changed),
+            ));
+            Ok(Box::new(client) as BoxedStream)
+        })
+    }
+}
+
+async fn handle_connection<S>(
+    stream: S,
+    config: CloudSimConfig,
+    shared: Arc<Shared>,
+    changed: Arc<watch::Sender<u64>>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let expected = config.token.clone();
+    let failures = Arc::clone(&shared);
+    // The callback type is fixed by tungstenite.
+    #[allow(clippy::result_large_err)]
+    let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+        let query_token = req.uri().query().and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("token="))
+                .map(str::to_owned)
+        });
+        let bearer = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        let ok = req.uri().path() == "/glasses-ws"
+            && match &expected {
+                None => true,
+                Some(t) => {
+                    query_token.as_deref() == Some(t.as_str())
+                        && bearer.as_deref() == Some(t.as_str())
+                }
+            };
+        if ok {
+            Ok(resp)
+        } else {
+            failures.auth_failures.fetch_add(1, Ordering::SeqCst);
+            let mut refusal = ErrorResponse::new(Some("unauthorized".into()));
+            *refusal.status_mut() = StatusCode::UNAUTHORIZED;
+            Err(refusal)
+        }
+    };
+    let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, check).await else {
+        return;
+    };
+    let id = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
+    let (tx, rx) = mpsc::channel(64);
+    *shared.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some((id, tx));
+    changed.send_modify(|v| *v += 1);
+    serve(id, ws, rx, config.ping_interval, shared, changed).await;
+}
+
+async fn serve<S>(
     id: usize,
-    mut ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+    mut ws: tokio_tungstenite::WebSocketStream<S>,
     mut rx: mpsc::Receiver<ConnCmd>,
     ping_interval: Duration,
     shared: Arc<Shared>,
     changed: Arc<watch::Sender<u64>>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut ping = interval_at(Instant::now() + ping_interval, ping_interval);
     loop {
         tokio::select! {
