@@ -29,6 +29,7 @@
 pub mod bridge;
 pub mod cloud;
 pub mod glasses;
+pub mod health;
 pub mod redact;
 pub mod rng;
 pub mod stream;
