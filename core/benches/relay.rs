@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use mentra_bridge::cloud::{Incoming, parse_incoming};
 use mentra_bridge::glasses::{Session, SessionConfig, SessionInput, SessionOutput};
-use mentra_bridge::stream::{StreamInput, StreamOutput, StreamSupervisor};
+use mentra_bridge::stream::{StreamConfig, StreamInput, StreamOutput, StreamSupervisor};
 use mentra_bridge::wire::proto::{
     Ack, Capabilities, GlassesToPhone, StreamState, StreamStatus, glasses_to_phone::Body as G,
 };
@@ -33,7 +33,8 @@ impl Rig {
         let now = Instant::now();
         let mut rig = Self {
             session: Session::new(SessionConfig::default(), now).unwrap_or_else(|e| panic!("{e}")),
-            supervisor: StreamSupervisor::new(now),
+            supervisor: StreamSupervisor::new(StreamConfig::default(), now)
+                .unwrap_or_else(|e| panic!("{e}")),
             peer: Framer::new(mtu, 4096).unwrap_or_else(|e| panic!("{e}")),
             peer_id: 1,
             now,
@@ -48,7 +49,12 @@ impl Rig {
                 ..Default::default()
             }),
         );
-        rig.supervisor.handle_input(now, StreamInput::GlassesReady);
+        rig.supervisor.handle_input(
+            now,
+            StreamInput::GlassesReady {
+                limits: Default::default(),
+            },
+        );
         while rig.supervisor.poll_output().is_some() {}
         rig
     }

@@ -73,7 +73,11 @@ async fn stream_round_trip_at_mtu_247() {
 /// timings, and the MentraOS 15 s keep-alive interval.
 #[tokio::test(start_paused = true)]
 async fn stream_round_trip_in_virtual_time() {
-    let rig = virtual_rig(185, mentra_sim::glasses::GlassesSimConfig::default(), Default::default());
+    let rig = virtual_rig(
+        185,
+        mentra_sim::glasses::GlassesSimConfig::default(),
+        Default::default(),
+    );
     let script = mentra_sim::cloud::StreamScript {
         stream_id: "svirtual".into(),
         keep_alives: 4,
@@ -85,7 +89,10 @@ async fn stream_round_trip_in_virtual_time() {
         .await
         .expect("the scripted stream completes");
     assert_eq!(report.acked.len(), 4);
-    assert!(t0.elapsed() >= std::time::Duration::from_secs(60), "a minute of virtual time passed");
+    assert!(
+        t0.elapsed() >= std::time::Duration::from_secs(60),
+        "a minute of virtual time passed"
+    );
     assert_eq!(cloud_saw(&rig.cloud), glasses_said(&rig.glasses));
     rig.bridge.shutdown().await;
 }

@@ -2,6 +2,8 @@
 
 use crate::cloud::CloudConfig;
 use crate::glasses::SessionConfig;
+use crate::health::HealthConfig;
+use crate::stream::StreamConfig;
 
 /// Bridge settings. Every field documents its default.
 #[derive(Debug, Clone)]
@@ -10,6 +12,10 @@ pub struct BridgeConfig {
     pub cloud: CloudConfig,
     /// The glasses session (acks, retries, liveness, message size).
     pub session: SessionConfig,
+    /// Stream supervision (start timeout, cloud grace, keep-alive window, default limits).
+    pub stream: StreamConfig,
+    /// Battery and temperature thresholds.
+    pub health: HealthConfig,
     /// Worker threads of the bridge's own runtime: 1 or 2. Default 2.
     pub worker_threads: usize,
     /// Events buffered per subscriber before a slow one is resynced with a snapshot.
@@ -22,6 +28,8 @@ impl Default for BridgeConfig {
         Self {
             cloud: CloudConfig::default(),
             session: SessionConfig::default(),
+            stream: StreamConfig::default(),
+            health: HealthConfig::default(),
             worker_threads: 2,
             event_capacity: 256,
         }

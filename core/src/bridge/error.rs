@@ -5,6 +5,8 @@ use thiserror::Error;
 
 use crate::cloud::CloudError;
 use crate::glasses::SessionConfigError;
+use crate::health::HealthConfigError;
+use crate::stream::StreamConfigError;
 
 /// The bridge could not start or do what was asked.
 #[derive(Debug, Error)]
@@ -16,6 +18,12 @@ pub enum BridgeError {
     /// The session settings are out of range.
     #[error("glasses session settings: {0}")]
     Session(#[from] SessionConfigError),
+    /// The stream settings are out of range.
+    #[error("stream settings: {0}")]
+    Stream(#[from] StreamConfigError),
+    /// The health thresholds are inconsistent.
+    #[error("health thresholds: {0}")]
+    Health(#[from] HealthConfigError),
     /// `worker_threads` must be 1 or 2, `event_capacity` at least 1.
     #[error("bridge settings: {0}")]
     Config(&'static str),

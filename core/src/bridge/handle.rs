@@ -16,6 +16,7 @@ use super::runloop::{Command, Driver};
 use super::state::BridgeState;
 use crate::cloud::{CloudClient, CloudConnector, TcpConnector};
 use crate::glasses::{GlassesLink, Session};
+use crate::health::HealthMonitor;
 use crate::stream::StreamSupervisor;
 
 /// A cheap, cloneable handle to a running bridge.
@@ -61,13 +62,16 @@ pub fn spawn(
     }
     let now = tokio::time::Instant::now().into_std();
     let session = Session::new(config.session.clone(), now)?;
+    let supervisor = StreamSupervisor::new(config.stream.clone(), now)?;
+    let health = HealthMonitor::new(config.health.clone(), now)?;
     let (cloud, cloud_events) = CloudClient::spawn(config.cloud.clone(), connector)?;
     let (tx, rx) = mpsc::channel(8);
     let publisher = Publisher::new(config.event_capacity);
     let (stopped_tx, stopped_rx) = watch::channel(false);
     let driver = Driver {
         session,
-        supervisor: StreamSupervisor::new(now),
+        supervisor,
+        health,
         link,
         cloud,
         cloud_events,

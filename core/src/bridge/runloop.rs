@@ -21,7 +21,10 @@ use crate::glasses::{
     CommandFailure, GlassesInfo, GlassesLink, Incoming, LinkEvent, Session, SessionEvent,
     SessionInput, SessionOutput,
 };
-use crate::stream::{CommandKind, StreamEvent, StreamInput, StreamOutput, StreamSupervisor};
+use crate::health::{BatteryBand, HealthAlert, HealthInput, HealthMonitor, HeatBand};
+use crate::stream::{
+    CommandKind, HealthChange, StreamEvent, StreamInput, StreamOutput, StreamSupervisor,
+};
 use crate::wire::proto::{ThermalState, glasses_to_phone::Body as G};
 use std::sync::Arc;
 
@@ -34,6 +37,7 @@ pub(crate) enum Command {
 pub(crate) struct Driver {
     pub(crate) session: Session,
     pub(crate) supervisor: StreamSupervisor,
+    pub(crate) health: HealthMonitor,
     pub(crate) link: Box<dyn GlassesLink>,
     pub(crate) cloud: CloudClient,
     pub(crate) cloud_events: mpsc::Receiver<CloudEvent>,
@@ -91,12 +95,14 @@ impl Driver {
     fn on_cloud(&mut self, event: CloudEvent) {
         match event {
             CloudEvent::Connected => {
+                self.supervisor.handle_input(now(), StreamInput::CloudUp);
                 self.publisher
                     .publish(BridgeEvent::Cloud(CloudConnectionState::Connected));
                 // The cloud learns the glasses' state on every (re)connect.
                 self.to_cloud(self.connection_update());
             }
             CloudEvent::Disconnected { reason, retry_in } => {
+                self.supervisor.handle_input(now(), StreamInput::CloudDown);
                 self.publisher
                     .publish(BridgeEvent::Cloud(CloudConnectionState::Disconnected {
                         reason,
@@ -162,6 +168,10 @@ impl Driver {
                     SessionOutput::Event(e) => self.on_session(e).await,
                 }
             }
+            while let Some(alert) = self.health.poll_output() {
+                moved = true;
+                self.on_health(alert);
+            }
             while let Some(out) = self.supervisor.poll_output() {
                 moved = true;
                 match out {
@@ -208,7 +218,9 @@ impl Driver {
                     }));
                 self.glasses = Some(info);
                 self.to_cloud(self.connection_update());
-                self.supervisor.handle_input(now, StreamInput::GlassesReady);
+                let limits = self.glasses.as_ref().map(|g| g.camera).unwrap_or_default();
+                self.supervisor
+                    .handle_input(now, StreamInput::GlassesReady { limits });
             }
             SessionEvent::Down => {
                 self.in_flight.clear();
@@ -258,9 +270,16 @@ impl Driver {
             self.in_flight.remove(&incoming.reply_to);
         }
         match incoming.body {
-            G::StreamStatus(s) => self
-                .supervisor
-                .handle_input(now, StreamInput::GlassesStatus(s)),
+            G::StreamStatus(s) => {
+                if let Some(t) = s.stats.as_ref().map(|st| st.temperature_c) {
+                    if t != 0.0 {
+                        self.health
+                            .handle_input(now, HealthInput::Temperature { celsius: t });
+                    }
+                }
+                self.supervisor
+                    .handle_input(now, StreamInput::GlassesStatus(s))
+            }
             G::KeepAliveAck(a) => self
                 .supervisor
                 .handle_input(now, StreamInput::GlassesKeepAliveAck(a)),
@@ -271,6 +290,12 @@ impl Driver {
                     voltage_mv: b.voltage_mv,
                 };
                 self.publisher.publish(BridgeEvent::Battery(reading));
+                self.health.handle_input(
+                    now,
+                    HealthInput::Battery {
+                        percent: reading.level_percent,
+                    },
+                );
                 self.to_cloud(Outgoing::Battery(GlassesBatteryUpdate {
                     level: reading.level_percent,
                     charging: reading.charging,
@@ -296,16 +321,67 @@ impl Driver {
                         level,
                     }));
             }
-            G::WifiStatus(w) => self.publisher.publish(BridgeEvent::Wifi(WifiInfo {
-                connected: w.connected,
-                ssid: w.ssid,
-                local_ip: w.local_ip,
-            })),
+            G::WifiStatus(w) => {
+                self.supervisor.handle_input(
+                    now,
+                    StreamInput::GlassesWifi {
+                        connected: w.connected,
+                    },
+                );
+                self.publisher.publish(BridgeEvent::Wifi(WifiInfo {
+                    connected: w.connected,
+                    ssid: w.ssid,
+                    local_ip: w.local_ip,
+                }))
+            }
             other => debug!(
                 "glasses message not handled yet: {}",
                 crate::glasses::body_name(&other)
             ),
         }
+    }
+
+    fn on_health(&mut self, alert: HealthAlert) {
+        info!(?alert, "glasses health");
+        let (change, warning) = match alert {
+            HealthAlert::Battery(band) => (
+                HealthChange::Battery(band),
+                match band {
+                    BatteryBand::Low => Some((
+                        "battery_low",
+                        "The glasses' battery is low: charge them soon",
+                    )),
+                    BatteryBand::Critical => Some((
+                        "battery_critical",
+                        "The glasses' battery is nearly empty: streaming is stopped until they are charged",
+                    )),
+                    BatteryBand::Normal => None,
+                },
+            ),
+            HealthAlert::Heat(band) => (
+                HealthChange::Heat(band),
+                match band {
+                    HeatBand::Warn => Some(("temperature_warm", "The glasses are getting warm")),
+                    HeatBand::Throttle => Some((
+                        "temperature_hot",
+                        "The glasses are hot: video quality is lowered to cool them down",
+                    )),
+                    HeatBand::Critical => Some((
+                        "temperature_critical",
+                        "The glasses are too hot: streaming is stopped until they cool down",
+                    )),
+                    HeatBand::Normal => None,
+                },
+            ),
+        };
+        if let Some((code, message)) = warning {
+            self.publisher.publish(BridgeEvent::Warning(Warning {
+                code,
+                message: message.into(),
+            }));
+        }
+        self.supervisor
+            .handle_input(now(), StreamInput::Health(change));
     }
 
     fn connection_update(&self) -> Outgoing {

@@ -89,7 +89,7 @@ pub enum CloudEvent {
 }
 
 enum ClientCommand {
-    Send(Outgoing, String),
+    Send(Box<Outgoing>, String),
     Shutdown,
 }
 
@@ -141,7 +141,7 @@ impl CloudClient {
     pub fn send(&self, message: Outgoing) -> Result<(), CloudError> {
         let stamp = iso8601(SystemTime::now());
         self.tx
-            .try_send(ClientCommand::Send(message, stamp))
+            .try_send(ClientCommand::Send(Box::new(message), stamp))
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => CloudError::QueueFull,
                 mpsc::error::TrySendError::Closed(_) => CloudError::Closed,
@@ -284,7 +284,7 @@ impl Task {
             tokio::select! {
                 _ = sleep_until(deadline) => return false,
                 cmd = self.commands.recv() => match cmd {
-                    Some(ClientCommand::Send(m, t)) => self.queue(m, t).await,
+                    Some(ClientCommand::Send(m, t)) => self.queue(*m, t).await,
                     Some(ClientCommand::Shutdown) | None => return true,
                 },
             }
@@ -303,7 +303,7 @@ impl Task {
             let dead_at = last_rx + self.config.liveness_timeout;
             tokio::select! {
                 cmd = self.commands.recv() => match cmd {
-                    Some(ClientCommand::Send(m, t)) => self.queue(m, t).await,
+                    Some(ClientCommand::Send(m, t)) => self.queue(*m, t).await,
                     Some(ClientCommand::Shutdown) | None => {
                         let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
                         return Ended::Shutdown;

@@ -189,6 +189,60 @@ pub struct StatusStats {
     pub temperature_c: Option<f32>,
 }
 
+/// Video the camera actually runs with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedVideo {
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+    /// Bits per second.
+    pub bitrate: u32,
+    /// Frames per second.
+    pub frame_rate: u32,
+}
+
+/// Audio the camera actually runs with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedAudio {
+    /// Bits per second.
+    pub bitrate: u32,
+    /// Hz.
+    pub sample_rate: u32,
+}
+
+/// The config after clamping to the glasses' limits (`resolvedConfig`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedConfig {
+    /// Video.
+    pub video: ResolvedVideo,
+    /// Audio.
+    pub audio: ResolvedAudio,
+}
+
+impl ResolvedConfig {
+    /// From the protobuf configs.
+    pub fn from_wire(
+        video: &crate::wire::proto::VideoConfig,
+        audio: &crate::wire::proto::AudioConfig,
+    ) -> Self {
+        Self {
+            video: ResolvedVideo {
+                width: video.width,
+                height: video.height,
+                bitrate: video.bitrate_bps,
+                frame_rate: video.fps,
+            },
+            audio: ResolvedAudio {
+                bitrate: audio.bitrate_bps,
+                sample_rate: audio.sample_rate_hz,
+            },
+        }
+    }
+}
+
 /// `rtmp_stream_status`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -216,6 +270,9 @@ pub struct RtmpStreamStatus {
     /// Reconnect attempts allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
+    /// The config the camera runs with, after clamping to the glasses' limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_config: Option<ResolvedConfig>,
 }
 
 /// `keep_alive_ack`.
@@ -296,6 +353,23 @@ impl Outgoing {
             Outgoing::Battery(_) => Some("battery"),
             _ => None,
         }
+    }
+
+    /// True when this message makes `older` obsolete if `older` is still waiting right before
+    /// it: a fresh `streaming` status with stats replaces the previous one for the same stream
+    /// (state changes and errors are never merged).
+    pub fn supersedes(&self, older: &Outgoing) -> bool {
+        fn telemetry(m: &Outgoing) -> Option<&str> {
+            match m {
+                Outgoing::StreamStatus(s)
+                    if s.status == "streaming" && s.error_code.is_none() && s.stats.is_some() =>
+                {
+                    Some(&s.stream_id)
+                }
+                _ => None,
+            }
+        }
+        matches!((telemetry(self), telemetry(older)), (Some(a), Some(b)) if a == b)
     }
 
     /// The stream id this message is about, if any.

@@ -16,8 +16,9 @@ pub use connector::{AsyncStream, BoxedStream, CloudConnector, TcpConnector};
 pub use error::{CloudError, CloudParseError};
 pub use messages::{
     AudioConfig, CloudCommand, ConnectionStateUpdate, GlassesBatteryUpdate, Incoming, KeepAliveAck,
-    KeepRtmpStreamAlive, MAX_FRAME_BYTES, Outgoing, RtmpStreamStatus, StartRtmpStream, StatusStats,
-    StopRtmpStream, StreamLimits, VideoConfig, parse_incoming, parse_outgoing,
+    KeepRtmpStreamAlive, MAX_FRAME_BYTES, Outgoing, ResolvedAudio, ResolvedConfig, ResolvedVideo,
+    RtmpStreamStatus, StartRtmpStream, StatusStats, StopRtmpStream, StreamLimits, VideoConfig,
+    parse_incoming, parse_outgoing,
 };
 pub use outbox::{Outbox, PushOutcome};
 pub use timestamp::iso8601;

@@ -47,7 +47,14 @@ impl Outbox {
     /// Queues a message produced at `timestamp`.
     pub fn push(&mut self, message: Outgoing, timestamp: String) -> PushOutcome {
         let mut outcome = PushOutcome::Queued;
-        if let Some(key) = message.coalesce_key() {
+        if self
+            .entries
+            .back()
+            .is_some_and(|last| message.supersedes(&last.message))
+        {
+            self.entries.pop_back();
+            outcome = PushOutcome::Coalesced;
+        } else if let Some(key) = message.coalesce_key() {
             if let Some(pos) = self
                 .entries
                 .iter()
@@ -124,6 +131,37 @@ mod tests {
         assert!(o.front_json().unwrap().contains("\"ackId\":\"1\""));
         o.pop_front();
         assert!(o.front_json().unwrap().contains("\"level\":89"));
+    }
+
+    #[test]
+    fn back_to_back_stream_stats_coalesce_but_state_changes_do_not() {
+        use crate::cloud::messages::{RtmpStreamStatus, StatusStats};
+        let status = |word: &str, duration: u32| {
+            Outgoing::StreamStatus(RtmpStreamStatus {
+                stream_id: "s1".into(),
+                status: word.into(),
+                stats: (word == "streaming").then(|| StatusStats {
+                    duration,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        };
+        let mut o = Outbox::new(10);
+        let _ = o.push(status("initializing", 0), "t".into());
+        let _ = o.push(status("streaming", 1), "t".into());
+        assert_eq!(
+            o.push(status("streaming", 2), "t".into()),
+            PushOutcome::Coalesced
+        );
+        let _ = o.push(status("stopping", 0), "t".into());
+        let _ = o.push(status("streaming", 3), "t".into());
+        assert_eq!(o.len(), 4);
+        o.pop_front();
+        assert!(
+            o.front_json().unwrap().contains("\"duration\":2"),
+            "latest stats kept"
+        );
     }
 
     #[test]

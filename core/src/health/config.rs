@@ -24,8 +24,6 @@ pub struct HealthConfig {
     /// The temperature must fall this far below a threshold before its band is left.
     /// Default 3 °C.
     pub temperature_hysteresis_c: f32,
-    /// Bitrate multiplier while throttled (0 < factor < 1). Default 0.5.
-    pub throttle_factor: f32,
 }
 
 impl Default for HealthConfig {
@@ -38,7 +36,6 @@ impl Default for HealthConfig {
             temperature_throttle_c: 80.0,
             temperature_critical_c: 88.0,
             temperature_hysteresis_c: 3.0,
-            throttle_factor: 0.5,
         }
     }
 }
@@ -56,9 +53,6 @@ pub enum HealthConfigError {
     /// Hysteresis must be finite and not negative.
     #[error("hysteresis must be finite and not negative")]
     Hysteresis,
-    /// The throttle factor must be strictly between 0 and 1.
-    #[error("throttle_factor must be between 0 and 1")]
-    ThrottleFactor,
 }
 
 impl HealthConfig {
@@ -73,14 +67,11 @@ impl HealthConfig {
             self.temperature_throttle_c,
             self.temperature_critical_c,
         ];
-        if !t.iter().all(|v| v.is_finite()) || !(t[0] < t[1] && t[1] < t[2]) {
+        if !(t.iter().all(|v| v.is_finite()) && t[0] < t[1] && t[1] < t[2]) {
             return Err(HealthConfigError::Temperature);
         }
         if !self.temperature_hysteresis_c.is_finite() || self.temperature_hysteresis_c < 0.0 {
             return Err(HealthConfigError::Hysteresis);
-        }
-        if !(self.throttle_factor > 0.0 && self.throttle_factor < 1.0) {
-            return Err(HealthConfigError::ThrottleFactor);
         }
         Ok(())
     }

@@ -194,6 +194,9 @@ mod tests {
             battery_stop_percent: 20,
             ..Default::default()
         };
-        assert_eq!(HealthMonitor::new(bad, now).err(), Some(HealthConfigError::Battery));
+        assert_eq!(
+            HealthMonitor::new(bad, now).err(),
+            Some(HealthConfigError::Battery)
+        );
     }
 }

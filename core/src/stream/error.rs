@@ -41,9 +41,36 @@ pub enum StreamProblem {
     UnknownStatus,
     /// Something went wrong on the glasses that they did not explain.
     Internal,
+    /// No `streaming` status arrived within the start timeout.
+    StartTimeout,
+    /// An unmanaged start while the shared (managed) stream runs.
+    ManagedStreamActive,
+    /// The cloud was unreachable for longer than the grace period.
+    CloudLinkLost,
+    /// The glasses link dropped and the stream did not survive it.
+    GlassesLinkLost,
+    /// Several keep-alives in a row went unacknowledged (a warning; the stream goes on).
+    KeepAliveMissed,
+    /// The battery is low (a warning).
+    BatteryLowWarning,
+    /// The glasses are warm (a warning).
+    ThermalWarning,
+    /// The glasses are hot: the bitrate was lowered.
+    ThermalThrottle,
 }
 
 impl StreamProblem {
+    /// True for problems that inform but do not end a stream.
+    pub fn is_warning(self) -> bool {
+        matches!(
+            self,
+            Self::KeepAliveMissed
+                | Self::BatteryLowWarning
+                | Self::ThermalWarning
+                | Self::ThermalThrottle
+        )
+    }
+
     /// Stable machine code (MentraOS's where one exists).
     pub fn code(self) -> &'static str {
         match self {
@@ -64,6 +91,14 @@ impl StreamProblem {
             Self::NotStreaming => "not_streaming",
             Self::UnknownStatus => "unknown_status",
             Self::Internal => "internal_error",
+            Self::StartTimeout => "start_timeout",
+            Self::ManagedStreamActive => "managed_stream_active",
+            Self::CloudLinkLost => "cloud_link_lost",
+            Self::GlassesLinkLost => "glasses_link_lost",
+            Self::KeepAliveMissed => "keep_alive_missed",
+            Self::BatteryLowWarning => "battery_low_warning",
+            Self::ThermalWarning => "thermal_warning",
+            Self::ThermalThrottle => "thermal_throttle",
         }
     }
 
@@ -107,6 +142,26 @@ impl StreamProblem {
                 "The glasses reported a status this app does not understand: update the app"
             }
             Self::Internal => "The glasses hit an internal error: restart the stream",
+            Self::StartTimeout => {
+                "The stream did not start within the time limit: check the glasses' Wi-Fi and the streaming server, then start again"
+            }
+            Self::ManagedStreamActive => {
+                "Cannot start: managed stream active. Stop the shared stream before starting your own"
+            }
+            Self::CloudLinkLost => {
+                "The stream stopped because the phone lost the cloud for too long: check the phone's internet connection"
+            }
+            Self::GlassesLinkLost => {
+                "The stream ended while the glasses were disconnected from the phone: start it again"
+            }
+            Self::KeepAliveMissed => {
+                "The glasses are not confirming that the stream is alive: keep them close to the phone"
+            }
+            Self::BatteryLowWarning => "The glasses' battery is low: charge them soon",
+            Self::ThermalWarning => "The glasses are getting warm",
+            Self::ThermalThrottle => {
+                "The glasses are hot: video quality was lowered to cool them down"
+            }
         }
     }
 

@@ -1,28 +1,25 @@
 //! The stream supervisor machine (sans-IO): cloud commands in → glasses commands out, glasses
-//! statuses in → cloud statuses out, with the stream id on every message both ways.
-//! It owns no link, socket or timer.
+//! statuses in → cloud statuses out, with the stream id on every message both ways, and every
+//! rule of the behaviour contract (DESIGN §5) enforced on the way. It owns no link, socket or
+//! timer; `cloud_side.rs`, `glasses_side.rs` and `timers.rs` hold its handlers.
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use tracing::{debug, info, warn};
-
+use super::config::{StreamConfig, StreamConfigError};
 use super::error::StreamProblem;
+use super::physical::{Physical, Viewer};
 use super::status::StreamState;
-use super::url::validate_rtmp_url;
-use crate::cloud::{
-    CloudCommand, KeepAliveAck, KeepRtmpStreamAlive, Outgoing, RtmpStreamStatus, StartRtmpStream,
-    StatusStats, StopRtmpStream,
-};
-use crate::glasses::{CommandFailure, SessionError};
-use crate::redact::redact_url;
-use crate::wire::proto::{
-    self, AudioConfig, GetStreamStatus, KeepStreamAlive, StartStream, StopStream, StreamKind,
-    VideoConfig, phone_to_glasses,
-};
+use crate::cloud::{CloudCommand, Outgoing, ResolvedConfig, RtmpStreamStatus, StatusStats};
+use crate::glasses::CommandFailure;
+use crate::health::{BatteryBand, HeatBand};
+use crate::wire::proto::{self, CameraLimits, phone_to_glasses};
 
 /// `appId` the MentraOS cloud uses for managed streams.
 pub const MANAGED_APP_ID: &str = "MANAGED_STREAM";
+
+/// Prefix of the keep-alive ids the bridge makes up itself while the cloud is away.
+pub(crate) const BRIDGE_ACK_PREFIX: &str = "bridge-";
 
 /// Which command a glasses failure refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,13 +32,15 @@ pub enum CommandKind {
     KeepAlive,
     /// `GetStreamStatus`.
     Status,
+    /// `SetStreamBitrate`.
+    Bitrate,
 }
 
 /// A command for the glasses, with the stream it is about (so a failure can be reported
 /// with the right id).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GlassesCommand {
-    /// The stream the command is about.
+    /// The stream the command is about (the glasses' id for it).
     pub stream_id: String,
     /// What it is.
     pub kind: CommandKind,
@@ -49,15 +48,36 @@ pub struct GlassesCommand {
     pub body: phone_to_glasses::Body,
 }
 
+/// A health band change the supervisor acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthChange {
+    /// The battery entered this band.
+    Battery(BatteryBand),
+    /// The temperature entered this band.
+    Heat(HeatBand),
+}
+
 /// Everything that can happen to the supervisor.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamInput {
     /// A command from the cloud.
     Cloud(CloudCommand),
-    /// The glasses finished the hello exchange (after a connect or a reconnect).
-    GlassesReady,
+    /// The cloud connection is up.
+    CloudUp,
+    /// The cloud connection dropped.
+    CloudDown,
+    /// The glasses finished the hello exchange and declared these camera limits.
+    GlassesReady {
+        /// Declared limits (zero maxima: not declared).
+        limits: CameraLimits,
+    },
     /// The glasses link dropped.
     GlassesDown,
+    /// The glasses reported their Wi-Fi.
+    GlassesWifi {
+        /// On a network.
+        connected: bool,
+    },
     /// A stream status from the glasses.
     GlassesStatus(proto::StreamStatus),
     /// A keep-alive ack from the glasses.
@@ -71,6 +91,8 @@ pub enum StreamInput {
         /// Why.
         reason: CommandFailure,
     },
+    /// Battery or temperature changed band.
+    Health(HealthChange),
 }
 
 /// Stream statistics, as the UI sees them.
@@ -91,18 +113,20 @@ pub struct StreamStats {
 /// A change of a stream's state, for the UI.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamUpdate {
-    /// The stream.
+    /// The stream (the cloud's id).
     pub stream_id: String,
     /// Its canonical state.
     pub state: StreamState,
-    /// Why it failed, for `Error` and other failures.
+    /// Why it failed, or what the user should know.
     pub problem: Option<StreamProblem>,
-    /// Extra detail from the glasses (never contains the stream key).
+    /// Extra detail (never contains the stream key).
     pub detail: Option<String>,
     /// Stats while streaming.
     pub stats: Option<StreamStats>,
     /// Ingest reconnect attempt and maximum, while reconnecting.
     pub reconnect: Option<(u32, u32)>,
+    /// The config the camera runs with, once known.
+    pub resolved: Option<ResolvedConfig>,
 }
 
 /// What the supervisor reports to the UI.
@@ -132,56 +156,89 @@ pub enum StreamOutput {
     Event(StreamEvent),
 }
 
-#[derive(Debug, Clone)]
-struct ActiveStream {
-    id: String,
-    app_id: Option<String>,
-    state: StreamState,
+/// What the supervisor knows of the glasses.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GlassesView {
+    pub(crate) ready: bool,
+    pub(crate) limits: CameraLimits,
+    /// `None` until the glasses report it.
+    pub(crate) wifi: Option<bool>,
 }
 
 /// Supervises the camera stream between the cloud and the glasses (sans-IO).
 ///
-/// Drive it like every machine in this crate: [`StreamSupervisor::handle_input`], then drain
-/// [`StreamSupervisor::poll_output`] until `None`. This first cut has no timers of its own
-/// ([`StreamSupervisor::poll_timeout`] is always `None`).
-#[derive(Debug, Default)]
+/// Methods: getters (`&self`); [`StreamSupervisor::handle_input`] and
+/// [`StreamSupervisor::handle_timeout`] for what happens to it; [`StreamSupervisor::poll_output`]
+/// and [`StreamSupervisor::poll_timeout`] for what it wants done. After every `handle_*`,
+/// drain `poll_output` until `None`, then re-arm the timer from `poll_timeout`. Instants must
+/// never go backwards.
+#[derive(Debug)]
 pub struct StreamSupervisor {
-    active: Option<ActiveStream>,
-    glasses_ready: bool,
-    out: VecDeque<StreamOutput>,
+    pub(crate) config: StreamConfig,
+    pub(crate) active: Option<Physical>,
+    pub(crate) glasses: GlassesView,
+    /// Set while the cloud is unreachable: when streams must stop.
+    pub(crate) cloud_grace_deadline: Option<Instant>,
+    pub(crate) cloud_up: bool,
+    pub(crate) battery: BatteryBand,
+    pub(crate) heat: HeatBand,
+    pub(crate) bridge_ack_seq: u32,
+    pub(crate) out: VecDeque<StreamOutput>,
 }
 
 impl StreamSupervisor {
-    /// A supervisor with no stream and no glasses.
-    pub fn new(_now: Instant) -> Self {
-        Self::default()
+    /// A supervisor with no stream, no glasses and no cloud yet.
+    pub fn new(config: StreamConfig, _now: Instant) -> Result<Self, StreamConfigError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            active: None,
+            glasses: GlassesView::default(),
+            cloud_grace_deadline: None,
+            cloud_up: false,
+            battery: BatteryBand::Normal,
+            heat: HeatBand::Normal,
+            bridge_ack_seq: 0,
+            out: VecDeque::new(),
+        })
     }
 
-    /// The stream the camera is (or should be) running, if any.
+    /// The physical stream's glasses id and state, if one is running.
     pub fn active_stream(&self) -> Option<(&str, StreamState)> {
-        self.active.as_ref().map(|a| (a.id.as_str(), a.state))
+        self.active
+            .as_ref()
+            .map(|a| (a.glasses_id.as_str(), a.state))
+    }
+
+    /// The cloud stream ids riding on the physical stream.
+    pub fn viewers(&self) -> Vec<&str> {
+        self.active
+            .as_ref()
+            .map(|a| a.viewers.iter().map(|v| v.stream_id.as_str()).collect())
+            .unwrap_or_default()
     }
 
     /// Feeds one input.
-    pub fn handle_input(&mut self, _now: Instant, input: StreamInput) {
+    pub fn handle_input(&mut self, now: Instant, input: StreamInput) {
         match input {
-            StreamInput::Cloud(CloudCommand::StartStream(start)) => self.cloud_start(start),
-            StreamInput::Cloud(CloudCommand::StopStream(stop)) => self.cloud_stop(stop),
-            StreamInput::Cloud(CloudCommand::KeepAlive(ka)) => self.cloud_keep_alive(ka),
-            StreamInput::GlassesReady => self.glasses_ready(),
+            StreamInput::Cloud(CloudCommand::StartStream(start)) => self.cloud_start(now, start),
+            StreamInput::Cloud(CloudCommand::StopStream(stop)) => self.cloud_stop(now, stop),
+            StreamInput::Cloud(CloudCommand::KeepAlive(ka)) => self.cloud_keep_alive(now, ka),
+            StreamInput::CloudUp => self.cloud_up(),
+            StreamInput::CloudDown => self.cloud_down(now),
+            StreamInput::GlassesReady { limits } => self.glasses_ready(limits),
             StreamInput::GlassesDown => self.glasses_down(),
-            StreamInput::GlassesStatus(status) => self.glasses_status(status),
+            StreamInput::GlassesWifi { connected } => self.glasses.wifi = Some(connected),
+            StreamInput::GlassesStatus(status) => self.glasses_status(now, status),
             StreamInput::GlassesKeepAliveAck(ack) => self.glasses_keep_alive_ack(ack),
             StreamInput::CommandFailed {
                 stream_id,
                 kind,
                 reason,
-            } => self.command_failed(stream_id, kind, reason),
+            } => self.command_failed(now, stream_id, kind, reason),
+            StreamInput::Health(change) => self.health(now, change),
         }
     }
-
-    /// Fires expired timers. This first cut has none.
-    pub fn handle_timeout(&mut self, _now: Instant) {}
 
     /// The next output, if any.
     #[must_use]
@@ -189,304 +246,30 @@ impl StreamSupervisor {
         self.out.pop_front()
     }
 
-    /// The earliest deadline; `None` while no timer is armed.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
+    // --- shared helpers for the handler files ---
 
-    fn cloud_start(&mut self, start: StartRtmpStream) {
-        let id = start.stream_id.clone();
-        let url = start.rtmp_url.expose();
-        info!(stream = %id, url = %redact_url(url), app = ?start.app_id, "start requested");
-        if let Err(e) = validate_rtmp_url(url) {
-            warn!(stream = %id, "refusing start: {e}");
-            self.fail(
-                &id,
-                start.app_id.clone(),
-                StreamProblem::InvalidUrl,
-                Some(e.to_string()),
-            );
-            return;
-        }
-        if !self.glasses_ready {
-            self.fail(
-                &id,
-                start.app_id.clone(),
-                StreamProblem::GlassesNotConnected,
-                None,
-            );
-            return;
-        }
-        if let Some(active) = &self.active {
-            if active.id == id {
-                debug!(stream = %id, "duplicate start ignored");
-                return;
-            }
-            self.fail(
-                &id,
-                start.app_id.clone(),
-                StreamProblem::AlreadyStreaming,
-                None,
-            );
-            return;
-        }
-        let kind = if start.app_id.as_deref() == Some(MANAGED_APP_ID) {
-            StreamKind::Managed
-        } else {
-            StreamKind::Unmanaged
-        };
-        let body = phone_to_glasses::Body::StartStream(StartStream {
-            stream_id: id.clone(),
-            kind: kind as i32,
-            url: url.clone(),
-            video: Some(VideoConfig {
-                width: whole(start.video.width),
-                height: whole(start.video.height),
-                bitrate_bps: whole(start.video.bitrate),
-                fps: whole(start.video.frame_rate),
-            }),
-            audio: Some(AudioConfig {
-                bitrate_bps: whole(start.audio.bitrate),
-                sample_rate_hz: whole(start.audio.sample_rate),
-                echo_cancellation: start.audio.echo_cancellation.unwrap_or(false),
-                noise_suppression: start.audio.noise_suppression.unwrap_or(false),
-            }),
-            duration_limit_s: whole(start.stream.duration_limit),
-            keep_alive_timeout_s: 0,
-        });
-        self.active = Some(ActiveStream {
-            id: id.clone(),
-            app_id: start.app_id,
-            state: StreamState::Initializing,
-        });
+    pub(crate) fn send(
+        &mut self,
+        stream_id: &str,
+        kind: CommandKind,
+        body: phone_to_glasses::Body,
+    ) {
         self.out.push_back(StreamOutput::ToGlasses(GlassesCommand {
-            stream_id: id,
-            kind: CommandKind::Start,
+            stream_id: stream_id.to_owned(),
+            kind,
             body,
         }));
     }
 
-    fn cloud_stop(&mut self, stop: StopRtmpStream) {
-        let id = if stop.stream_id.is_empty() {
-            match &self.active {
-                Some(a) => a.id.clone(),
-                None => {
-                    info!("stop without a stream id while nothing streams; nothing to do");
-                    return;
-                }
-            }
-        } else {
-            stop.stream_id
+    /// Reports one update for one cloud stream, to the cloud and the UI.
+    pub(crate) fn report(&mut self, update: StreamUpdate, app_id: Option<String>) {
+        let word = match update.problem {
+            Some(StreamProblem::StartTimeout) => "timeout",
+            _ => update.state.cloud_word(),
         };
-        info!(stream = %id, "stop requested");
-        if !self.glasses_ready {
-            warn!(stream = %id, "stop while glasses are not connected");
-            return;
-        }
-        if let Some(active) = self.active.as_mut().filter(|a| a.id == id) {
-            active.state = StreamState::Stopping;
-        }
-        self.out.push_back(StreamOutput::ToGlasses(GlassesCommand {
-            stream_id: id.clone(),
-            kind: CommandKind::Stop,
-            body: phone_to_glasses::Body::StopStream(StopStream { stream_id: id }),
-        }));
-    }
-
-    fn cloud_keep_alive(&mut self, ka: KeepRtmpStreamAlive) {
-        if !self.glasses_ready {
-            debug!(stream = %ka.stream_id, "keep-alive while glasses are not connected");
-            return;
-        }
-        self.out.push_back(StreamOutput::ToGlasses(GlassesCommand {
-            stream_id: ka.stream_id.clone(),
-            kind: CommandKind::KeepAlive,
-            body: phone_to_glasses::Body::KeepStreamAlive(KeepStreamAlive {
-                stream_id: ka.stream_id,
-                ack_id: ka.ack_id,
-            }),
-        }));
-    }
-
-    fn glasses_ready(&mut self) {
-        self.glasses_ready = true;
-        if let Some(active) = &self.active {
-            // Resync: whatever the glasses did while we were apart, they tell us now.
-            self.out.push_back(StreamOutput::ToGlasses(GlassesCommand {
-                stream_id: active.id.clone(),
-                kind: CommandKind::Status,
-                body: phone_to_glasses::Body::GetStreamStatus(GetStreamStatus {}),
-            }));
-        }
-    }
-
-    fn glasses_down(&mut self) {
-        self.glasses_ready = false;
-        if let Some(active) = self.active.as_mut() {
-            active.state = StreamState::Reconnecting;
-            let update = StreamUpdate {
-                stream_id: active.id.clone(),
-                state: StreamState::Reconnecting,
-                problem: None,
-                detail: Some("glasses link lost".into()),
-                stats: None,
-                reconnect: None,
-            };
-            let app = active.app_id.clone();
-            self.report(update, app);
-        }
-    }
-
-    fn glasses_status(&mut self, status: proto::StreamStatus) {
-        let stream_id = if status.stream_id.is_empty() {
-            match &self.active {
-                Some(a) => a.id.clone(),
-                None => {
-                    debug!("status without a stream id while nothing streams; dropped");
-                    return;
-                }
-            }
-        } else {
-            status.stream_id.clone()
-        };
-        let (state, mut problem) = match StreamState::from_wire(status.state) {
-            Ok(s) => (s, StreamProblem::from_wire(status.error_code)),
-            Err(e) => {
-                warn!(stream = %stream_id, "{e}");
-                (StreamState::Error, Some(StreamProblem::UnknownStatus))
-            }
-        };
-        if state == StreamState::Idle {
-            // The glasses have nothing running: if we thought a stream was, it is gone.
-            if self.active.as_ref().is_none_or(|a| a.id != stream_id) {
-                return;
-            }
-            problem = problem.or(Some(StreamProblem::NotStreaming));
-        }
-        if state == StreamState::Error && problem.is_none() {
-            problem = Some(StreamProblem::Internal);
-        }
-        let state = if state == StreamState::Idle {
-            StreamState::Stopped
-        } else {
-            state
-        };
-        let stats = status.stats.map(|s| StreamStats {
-            bitrate_bps: s.bitrate_bps,
-            fps: finite(s.fps),
-            dropped_frames: s.dropped_frames,
-            duration_s: s.duration_s,
-            temperature_c: (s.temperature_c != 0.0).then(|| finite(s.temperature_c)),
-        });
-        let reconnect =
-            (status.reconnect_max > 0).then_some((status.reconnect_attempt, status.reconnect_max));
-        let detail = (!status.error_detail.is_empty()).then_some(status.error_detail);
-        let mut app = None;
-        if let Some(active) = self.active.as_mut().filter(|a| a.id == stream_id) {
-            active.state = state;
-            app = active.app_id.clone();
-            if state.is_terminal() {
-                self.active = None;
-            }
-        }
-        self.report(
-            StreamUpdate {
-                stream_id,
-                state,
-                problem,
-                detail,
-                stats,
-                reconnect,
-            },
-            app,
-        );
-    }
-
-    fn glasses_keep_alive_ack(&mut self, ack: proto::KeepAliveAck) {
-        let stream_id = if ack.stream_id.is_empty() {
-            match &self.active {
-                Some(a) => a.id.clone(),
-                None => return,
-            }
-        } else {
-            ack.stream_id
-        };
-        self.out
-            .push_back(StreamOutput::ToCloud(Outgoing::KeepAliveAck(
-                KeepAliveAck {
-                    stream_id: stream_id.clone(),
-                    ack_id: ack.ack_id.clone(),
-                },
-            )));
-        self.out
-            .push_back(StreamOutput::Event(StreamEvent::KeepAliveAcked {
-                stream_id,
-                ack_id: ack.ack_id,
-            }));
-    }
-
-    fn command_failed(&mut self, stream_id: String, kind: CommandKind, reason: CommandFailure) {
-        warn!(stream = %stream_id, ?kind, "glasses command failed: {reason}");
-        let problem = match &reason {
-            CommandFailure::Rejected { .. } => StreamProblem::GlassesRejected,
-            CommandFailure::NoAnswer { .. } => StreamProblem::GlassesNoAnswer,
-            CommandFailure::NotSent(SessionError::NotReady) => StreamProblem::GlassesNotConnected,
-            CommandFailure::NotSent(SessionError::FieldTooLong { field: "url", .. }) => {
-                StreamProblem::InvalidUrl
-            }
-            CommandFailure::NotSent(_) => StreamProblem::GlassesRejected,
-            CommandFailure::LinkDown => return, // GlassesDown reports this.
-        };
-        match kind {
-            CommandKind::Start | CommandKind::Stop => {
-                let app = self
-                    .active
-                    .as_ref()
-                    .filter(|a| a.id == stream_id)
-                    .and_then(|a| a.app_id.clone());
-                if kind == CommandKind::Start {
-                    self.active = None;
-                }
-                let detail = match reason {
-                    CommandFailure::Rejected { detail, .. } if !detail.is_empty() => Some(detail),
-                    CommandFailure::NotSent(e) => Some(e.to_string()),
-                    _ => None,
-                };
-                self.fail(&stream_id, app, problem, detail);
-            }
-            CommandKind::KeepAlive | CommandKind::Status => {}
-        }
-    }
-
-    /// Reports a failed stream to the cloud and the UI.
-    fn fail(
-        &mut self,
-        stream_id: &str,
-        app: Option<String>,
-        problem: StreamProblem,
-        detail: Option<String>,
-    ) {
-        if self.active.as_ref().is_some_and(|a| a.id == stream_id) {
-            self.active = None;
-        }
-        self.report(
-            StreamUpdate {
-                stream_id: stream_id.to_owned(),
-                state: StreamState::Error,
-                problem: Some(problem),
-                detail,
-                stats: None,
-                reconnect: None,
-            },
-            app,
-        );
-    }
-
-    fn report(&mut self, update: StreamUpdate, app_id: Option<String>) {
         let status = RtmpStreamStatus {
             stream_id: update.stream_id.clone(),
-            status: update.state.cloud_word().to_owned(),
+            status: word.to_owned(),
             error_details: update.problem.map(|p| match &update.detail {
                 Some(d) => format!("{}. {d}", p.message()),
                 None => p.message().to_owned(),
@@ -502,24 +285,107 @@ impl StreamSupervisor {
             app_id,
             attempt: update.reconnect.map(|r| r.0),
             max_attempts: update.reconnect.map(|r| r.1),
+            resolved_config: update.resolved,
         };
         self.out
             .push_back(StreamOutput::ToCloud(Outgoing::StreamStatus(status)));
         self.out
             .push_back(StreamOutput::Event(StreamEvent::Status(update)));
     }
-}
 
-/// A cloud number as a whole u32: absent, negative or not finite → 0 ("glasses default").
-fn whole(value: Option<f64>) -> u32 {
-    match value {
-        Some(v) if v.is_finite() && v > 0.0 => v.round().min(f64::from(u32::MAX)) as u32,
-        _ => 0,
+    /// Reports a state to every cloud stream riding on the physical stream.
+    pub(crate) fn report_all(
+        &mut self,
+        state: StreamState,
+        problem: Option<StreamProblem>,
+        detail: Option<String>,
+        stats: Option<StreamStats>,
+        reconnect: Option<(u32, u32)>,
+        resolved: Option<ResolvedConfig>,
+    ) {
+        let viewers: Vec<Viewer> = self
+            .active
+            .as_ref()
+            .map(|a| a.viewers.clone())
+            .unwrap_or_default();
+        for v in viewers {
+            self.report(
+                StreamUpdate {
+                    stream_id: v.stream_id,
+                    state,
+                    problem,
+                    detail: detail.clone(),
+                    stats,
+                    reconnect,
+                    resolved,
+                },
+                v.app_id,
+            );
+        }
     }
-}
 
-fn finite(v: f32) -> f32 {
-    if v.is_finite() { v } else { 0.0 }
+    /// Reports a failed cloud stream that never reached the glasses.
+    pub(crate) fn refuse(
+        &mut self,
+        stream_id: &str,
+        app_id: Option<String>,
+        problem: StreamProblem,
+        detail: Option<String>,
+    ) {
+        self.report(
+            StreamUpdate {
+                stream_id: stream_id.to_owned(),
+                state: StreamState::Error,
+                problem: Some(problem),
+                detail,
+                stats: None,
+                reconnect: None,
+                resolved: None,
+            },
+            app_id,
+        );
+    }
+
+    /// Asks the glasses to stop the physical stream for `reason` (`None`: the cloud asked).
+    pub(crate) fn begin_stop(&mut self, now: Instant, reason: Option<StreamProblem>) {
+        let ready = self.glasses.ready;
+        let Some(p) = self.active.as_mut() else {
+            return;
+        };
+        if p.state == StreamState::Stopping {
+            return;
+        }
+        p.state = StreamState::Stopping;
+        p.stop_reason = reason;
+        p.start_deadline = None;
+        p.duration_deadline = None;
+        p.bridge_keep_alive_at = None;
+        p.stop_deadline = Some(now + self.config.stop_timeout);
+        let id = p.glasses_id.clone();
+        if ready {
+            self.send(
+                &id,
+                CommandKind::Stop,
+                phone_to_glasses::Body::StopStream(proto::StopStream {
+                    stream_id: id.clone(),
+                }),
+            );
+        } else {
+            p.stop_pending = true;
+        }
+        self.report_all(StreamState::Stopping, reason, None, None, None, None);
+    }
+
+    /// The physical stream is over: report the final state to every viewer and forget it.
+    pub(crate) fn end(
+        &mut self,
+        state: StreamState,
+        problem: Option<StreamProblem>,
+        detail: Option<String>,
+    ) {
+        self.report_all(state, problem, detail, None, None, None);
+        self.active = None;
+    }
 }
 
 #[cfg(test)]

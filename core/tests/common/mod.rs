@@ -51,7 +51,14 @@ pub async fn rig(mtu: u16, glasses: GlassesSimConfig) -> Rig {
     .await
     .expect("cloud simulator binds 127.0.0.1");
     let url = cloud.url();
-    build(cloud, url, Arc::new(TcpConnector), mtu, glasses, BridgeConfig::default())
+    build(
+        cloud,
+        url,
+        Arc::new(TcpConnector),
+        mtu,
+        glasses,
+        BridgeConfig::default(),
+    )
 }
 
 /// Everything in memory (no socket), so the test can run under tokio's paused clock and play

@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use mentra_bridge::cloud::{
-    BoxedStream, CloudCommand, CloudConnector, Outgoing, parse_outgoing,
-};
+use mentra_bridge::cloud::{BoxedStream, CloudCommand, CloudConnector, Outgoing, parse_outgoing};
 use mentra_bridge::glasses::BoxFuture;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
@@ -106,7 +104,12 @@ impl CloudSim {
         let shared = Arc::new(Shared::default());
         let (changed_tx, changed) = watch::channel(0u64);
         let changed_tx = Arc::new(changed_tx);
-        let task = tokio::spawn(accept_loop(listener, config, Arc::clone(&shared), changed_tx));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            config,
+            Arc::clone(&shared),
+            changed_tx,
+        ));
         Ok(Self {
             addr: Some(addr),
             shared,
