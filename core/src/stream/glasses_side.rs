@@ -194,6 +194,13 @@ impl StreamSupervisor {
             return;
         }
         active.state = state;
+        // Rule 2: the resolved config goes back with the status (the glasses' own, or ours).
+        let resolved = resolved.or_else(|| {
+            Some(ResolvedConfig::from_wire(
+                &active.request.video.unwrap_or_default(),
+                &active.request.audio.unwrap_or_default(),
+            ))
+        });
         let problem = if active.throttled && state == StreamState::Streaming {
             problem.or(Some(StreamProblem::ThermalThrottle))
         } else {

@@ -1,0 +1,241 @@
+//! Rules 1–6: stream ids, config, URLs, arbitration, starts that finish or fail, duration.
+
+use super::*;
+
+fn some(code: &str) -> Option<String> {
+    Some(code.to_owned())
+}
+
+#[test]
+fn rule_01_stream_id_end_to_end() {
+    let mut h = H::new();
+    let out = h.start("s1", "app");
+    assert_eq!(to_glasses(&out)[0].stream_id, "s1");
+    // A glasses status without an id gets the active one.
+    let out = h.glasses("", W::Streaming, StreamErrorCode::None);
+    assert_eq!(words(&out), [("s1".into(), "streaming".into(), None)]);
+    // Keep-alive and its ack carry the stream id and the ack id both ways.
+    let out = h.keep_alive("s1", "a1");
+    let phone_to_glasses::Body::KeepStreamAlive(ka) = &to_glasses(&out)[0].body else {
+        panic!("no keep-alive relayed");
+    };
+    assert_eq!((ka.stream_id.as_str(), ka.ack_id.as_str()), ("s1", "a1"));
+    assert_eq!(acks(&h.ack("", "a1")), [("s1".into(), "a1".into())]);
+    // Stop without an id still names the stream to the glasses.
+    let out = h.stop("");
+    assert_eq!(
+        to_glasses(&out)[0].body,
+        phone_to_glasses::Body::StopStream(proto::StopStream {
+            stream_id: "s1".into()
+        })
+    );
+    // A glasses-side error without an id reaches the cloud with it.
+    let out = h.glasses("", W::Error, StreamErrorCode::RtmpConnectFailed);
+    assert_eq!(
+        words(&out),
+        [("s1".into(), "error".into(), some("rtmp_connection_failed"))]
+    );
+}
+
+#[test]
+fn rule_02_config_reaches_the_camera_clamped_and_is_reported_back() {
+    let mut h = H::new();
+    h.input(StreamInput::GlassesReady {
+        limits: proto::CameraLimits {
+            max_width: 1280,
+            max_height: 720,
+            max_fps: 24,
+            ..StreamConfig::default().default_limits
+        },
+    });
+    let out = h.start_with(
+        "s1",
+        "app",
+        URL,
+        CloudVideo {
+            width: Some(1920.0),
+            height: Some(1080.0),
+            bitrate: Some(8_000_000.0),
+            frame_rate: Some(30.0),
+        },
+        None,
+    );
+    let phone_to_glasses::Body::StartStream(start) = &to_glasses(&out)[0].body else {
+        panic!("no start");
+    };
+    let v = start.video.unwrap();
+    assert_eq!(
+        (v.width, v.height, v.bitrate_bps, v.fps),
+        (1280, 720, 8_000_000, 24)
+    );
+    let a = start.audio.unwrap();
+    assert_eq!(
+        (a.bitrate_bps, a.sample_rate_hz),
+        (64_000, 44_100),
+        "defaults fill gaps"
+    );
+    let out = h.glasses("s1", W::Initializing, StreamErrorCode::None);
+    let resolved = cloud(&out)[0]
+        .resolved_config
+        .expect("resolved config reported");
+    assert_eq!(
+        (
+            resolved.video.width,
+            resolved.video.height,
+            resolved.video.frame_rate
+        ),
+        (1280, 720, 24)
+    );
+}
+
+#[test]
+fn rule_03_urls_are_checked_first() {
+    let mut h = H::new();
+    for (n, bad) in ["http://h/live/k", "rtmp://", "rtmp://host", "ftp://x/y", ""]
+        .iter()
+        .enumerate()
+    {
+        let id = format!("s{n}");
+        let out = h.start_with(&id, "app", bad, CloudVideo::default(), None);
+        assert!(to_glasses(&out).is_empty(), "nothing sent for {bad:?}");
+        let st = cloud(&out);
+        assert_eq!(
+            (st[0].stream_id.as_str(), st[0].status.as_str()),
+            (id.as_str(), "error")
+        );
+        assert!(
+            st[0]
+                .error_details
+                .as_deref()
+                .unwrap()
+                .starts_with("Invalid URL")
+        );
+    }
+    assert_eq!(h.s.active_stream(), None);
+}
+
+#[test]
+fn rule_04_camera_arbitration() {
+    // Unmanaged is exclusive.
+    let mut h = H::new();
+    h.live("u1", "app.one");
+    let out = h.start("u2", "app.two");
+    assert!(to_glasses(&out).is_empty());
+    assert_eq!(
+        words(&out),
+        [("u2".into(), "error".into(), some("already_streaming"))]
+    );
+    assert!(
+        cloud(&out)[0]
+            .error_details
+            .as_deref()
+            .unwrap()
+            .contains("Already streaming")
+    );
+
+    // Managed is shared: a second managed start joins the one physical stream.
+    let mut h = H::new();
+    h.live("m1", MANAGED_APP_ID);
+    let out = h.start("m2", MANAGED_APP_ID);
+    assert!(
+        to_glasses(&out).is_empty(),
+        "joining sends nothing to the glasses"
+    );
+    assert_eq!(words(&out), [("m2".into(), "streaming".into(), None)]);
+    assert_eq!(h.s.viewers(), ["m1", "m2"]);
+    // Statuses go to every viewer.
+    let out = h.glasses("m1", W::Streaming, StreamErrorCode::None);
+    assert_eq!(cloud(&out).len(), 2);
+    // An unmanaged start while managed runs fails.
+    let out = h.start("u1", "app");
+    assert_eq!(
+        words(&out),
+        [("u1".into(), "error".into(), some("managed_stream_active"))]
+    );
+    assert!(
+        cloud(&out)[0]
+            .error_details
+            .as_deref()
+            .unwrap()
+            .contains("managed stream active")
+    );
+    // One viewer leaving keeps the stream; the last one stops it.
+    let out = h.stop("m1");
+    assert!(to_glasses(&out).is_empty());
+    assert_eq!(words(&out), [("m1".into(), "stopped".into(), None)]);
+    let out = h.stop("m2");
+    assert_eq!(to_glasses(&out)[0].kind, CommandKind::Stop);
+    assert_eq!(
+        to_glasses(&out)[0].stream_id,
+        "m1",
+        "the glasses know it by its first id"
+    );
+}
+
+#[test]
+fn rule_05_starts_finish_or_fail() {
+    let mut h = H::new();
+    h.start("s1", "app");
+    assert_eq!(h.s.next_timer().map(|t| t.0), Some(Timer::StartTimeout));
+    assert!(cloud(&h.at(secs(29))).is_empty());
+    let out = h.at(secs(30));
+    assert_eq!(
+        words(&out),
+        [("s1".into(), "timeout".into(), some("start_timeout"))]
+    );
+    let cmds = to_glasses(&out);
+    assert_eq!(
+        (cmds[0].kind, cmds[0].stream_id.as_str()),
+        (CommandKind::Stop, "s1")
+    );
+    assert_eq!(h.s.active_stream(), None);
+
+    // Streaming in time clears the timer.
+    let mut h = H::new();
+    h.start("s2", "app");
+    h.at(secs(5));
+    h.glasses("s2", W::Streaming, StreamErrorCode::None);
+    assert!(cloud(&h.at(secs(120))).is_empty());
+
+    // No Wi-Fi: an immediate error, nothing sent.
+    let mut h = H::new();
+    h.input(StreamInput::GlassesWifi { connected: false });
+    let out = h.start("s3", "app");
+    assert!(to_glasses(&out).is_empty());
+    assert_eq!(
+        words(&out),
+        [("s3".into(), "error".into(), some("no_wifi_connection"))]
+    );
+    // …and when only the glasses know, their error reaches the cloud with the id at once.
+    let mut h = H::new();
+    h.start("s4", "app");
+    let out = h.glasses("", W::Error, StreamErrorCode::NoWifi);
+    assert_eq!(
+        words(&out),
+        [("s4".into(), "error".into(), some("no_wifi_connection"))]
+    );
+}
+
+#[test]
+fn rule_06_duration_limit() {
+    let mut h = H::new();
+    h.start_with("s1", "app", URL, CloudVideo::default(), Some(60.0));
+    h.at(secs(2));
+    h.glasses("s1", W::Streaming, StreamErrorCode::None);
+    assert_eq!(h.s.next_timer().map(|t| t.0), Some(Timer::DurationLimit));
+    assert!(
+        to_glasses(&h.at(secs(61))).is_empty(),
+        "60 s counts from streaming"
+    );
+    let out = h.at(secs(62));
+    assert_eq!(to_glasses(&out)[0].kind, CommandKind::Stop);
+    assert_eq!(
+        words(&out),
+        [("s1".into(), "stopping".into(), some("duration_limit"))]
+    );
+    let out = h.glasses("s1", W::Stopped, StreamErrorCode::None);
+    assert_eq!(
+        words(&out),
+        [("s1".into(), "stopped".into(), some("duration_limit"))]
+    );
+}

@@ -1,0 +1,328 @@
+//! Rules 7–13: keep-alive, link losses, health, vocabulary, secrets, bad input.
+
+use super::*;
+use crate::health::{HealthConfig, HealthInput, HealthMonitor};
+
+#[test]
+fn rule_07_keep_alive_window_late_acks_and_one_missed_streak_report() {
+    let mut h = H::new();
+    h.live("s1", "app");
+    h.keep_alive("s1", "a1");
+    // Late (after the 10 s ack timeout) but still in the window: relayed, streak reset.
+    h.at(secs(12));
+    assert_eq!(acks(&h.ack("s1", "a1")), [("s1".into(), "a1".into())]);
+    // Three misses in a row: reported once, the stream is not stopped.
+    let mut reports = 0;
+    let mut out = Vec::new();
+    for (n, t) in [(2, 15), (3, 30), (4, 45), (5, 60)] {
+        out.extend(h.at(secs(t)));
+        out.extend(h.keep_alive("s1", &format!("a{n}")));
+    }
+    out.extend(h.at(secs(120)));
+    assert!(
+        to_glasses(&out)
+            .iter()
+            .all(|c| c.kind == CommandKind::KeepAlive),
+        "no stop for missed acks"
+    );
+    for s in cloud(&out) {
+        if s.error_code.as_deref() == Some("keep_alive_missed") {
+            reports += 1;
+            assert_eq!(s.status, "streaming", "reported, not stopped");
+        }
+    }
+    assert_eq!(reports, 1);
+    // A late ack for an id still in the window ends the streak; an id pushed out is relayed
+    // as the glasses said it.
+    assert_eq!(acks(&h.ack("s1", "a5")), [("s1".into(), "a5".into())]);
+    h.keep_alive("s1", "a6");
+    h.at(secs(121));
+    assert!(
+        h.ack("s1", "a6")
+            .iter()
+            .any(|o| matches!(o, StreamOutput::ToCloud(_)))
+    );
+}
+
+#[test]
+fn rule_08_glasses_link_loss_resyncs_restarts_managed_reports_unmanaged() {
+    let mut h = H::new();
+    h.live("u1", "app");
+    let out = h.input(StreamInput::GlassesDown);
+    assert_eq!(words(&out), [("u1".into(), "reconnecting".into(), None)]);
+    let out = h.input(StreamInput::GlassesReady {
+        limits: Default::default(),
+    });
+    assert_eq!(
+        to_glasses(&out)[0].kind,
+        CommandKind::Status,
+        "asks for status on relink"
+    );
+    // The glasses lost it: unmanaged is reported, not restarted.
+    let out = h.glasses("", W::Idle, StreamErrorCode::None);
+    assert!(to_glasses(&out).is_empty());
+    assert_eq!(
+        words(&out),
+        [(
+            "u1".into(),
+            "error".into(),
+            Some("glasses_link_lost".into())
+        )]
+    );
+
+    let mut h = H::new();
+    h.live("m1", MANAGED_APP_ID);
+    h.input(StreamInput::GlassesDown);
+    h.input(StreamInput::GlassesReady {
+        limits: Default::default(),
+    });
+    let out = h.glasses("", W::Idle, StreamErrorCode::None);
+    let cmds = to_glasses(&out);
+    assert_eq!(
+        (cmds[0].kind, cmds[0].stream_id.as_str()),
+        (CommandKind::Start, "m1")
+    );
+    assert_eq!(words(&out), [("m1".into(), "initializing".into(), None)]);
+    // Still streaming after the drop: nothing to restart.
+    let mut h = H::new();
+    h.live("m2", MANAGED_APP_ID);
+    h.input(StreamInput::GlassesDown);
+    h.input(StreamInput::GlassesReady {
+        limits: Default::default(),
+    });
+    let out = h.glasses("m2", W::Streaming, StreamErrorCode::None);
+    assert!(to_glasses(&out).is_empty());
+    assert_eq!(words(&out), [("m2".into(), "streaming".into(), None)]);
+}
+
+#[test]
+fn rule_09_cloud_link_loss_grace_then_stop() {
+    let mut h = H::new();
+    h.live("s1", "app");
+    h.input(StreamInput::CloudDown);
+    // Through the grace the bridge keeps the glasses' watchdog fed itself.
+    let out = h.at(secs(15));
+    let phone_to_glasses::Body::KeepStreamAlive(ka) = &to_glasses(&out)[0].body else {
+        panic!("bridge keep-alive expected");
+    };
+    assert!(ka.ack_id.starts_with("bridge-"));
+    assert!(
+        h.ack("s1", &ka.ack_id.clone()).is_empty(),
+        "our own acks stay here"
+    );
+    assert!(
+        to_glasses(&h.at(secs(59)))
+            .iter()
+            .all(|c| c.kind == CommandKind::KeepAlive)
+    );
+    let out = h.at(secs(60));
+    assert_eq!(to_glasses(&out)[0].kind, CommandKind::Stop);
+    assert_eq!(
+        words(&out),
+        [(
+            "s1".into(),
+            "stopping".into(),
+            Some("cloud_link_lost".into())
+        )]
+    );
+
+    // Back in time: nothing stops.
+    let mut h = H::new();
+    h.live("s2", "app");
+    h.input(StreamInput::CloudDown);
+    h.at(secs(30));
+    h.input(StreamInput::CloudUp);
+    assert!(
+        to_glasses(&h.at(secs(300)))
+            .iter()
+            .all(|c| c.kind != CommandKind::Stop)
+    );
+}
+
+#[test]
+fn rule_10_health_warns_throttles_and_stops_with_hysteresis() {
+    let mut h = H::new();
+    let mut m = HealthMonitor::new(HealthConfig::default(), h.now).unwrap();
+    let mut feed = |h: &mut H, input: HealthInput| {
+        m.handle_input(h.now, input);
+        let mut out = Vec::new();
+        while let Some(alert) = m.poll_output() {
+            let change = match alert {
+                crate::health::HealthAlert::Battery(b) => HealthChange::Battery(b),
+                crate::health::HealthAlert::Heat(b) => HealthChange::Heat(b),
+            };
+            out.extend(h.input(StreamInput::Health(change)));
+        }
+        out
+    };
+    h.live("s1", "app");
+    let out = feed(&mut h, HealthInput::Temperature { celsius: 71.0 });
+    assert_eq!(
+        words(&out),
+        [(
+            "s1".into(),
+            "streaming".into(),
+            Some("thermal_warning".into())
+        )]
+    );
+    let out = feed(&mut h, HealthInput::Temperature { celsius: 80.5 });
+    let phone_to_glasses::Body::SetStreamBitrate(b) = &to_glasses(&out)[0].body else {
+        panic!("throttle expected");
+    };
+    assert_eq!(b.bitrate_bps, 1_000_000, "half of the default 2 Mbps");
+    assert!(
+        feed(&mut h, HealthInput::Temperature { celsius: 78.0 }).is_empty(),
+        "hysteresis"
+    );
+    let out = feed(&mut h, HealthInput::Temperature { celsius: 76.0 });
+    let phone_to_glasses::Body::SetStreamBitrate(b) = &to_glasses(&out)[0].body else {
+        panic!("restore expected");
+    };
+    assert_eq!(b.bitrate_bps, 2_000_000);
+    let out = feed(&mut h, HealthInput::Temperature { celsius: 88.0 });
+    assert_eq!(to_glasses(&out)[0].kind, CommandKind::Stop);
+    assert_eq!(
+        words(&out),
+        [("s1".into(), "stopping".into(), Some("overheated".into()))]
+    );
+    h.glasses("s1", W::Stopped, StreamErrorCode::None);
+    let out = h.start("s2", "app");
+    assert_eq!(
+        words(&out),
+        [("s2".into(), "error".into(), Some("overheated".into()))]
+    );
+
+    let mut h = H::new();
+    let mut m = HealthMonitor::new(HealthConfig::default(), h.now).unwrap();
+    let mut feed = |h: &mut H, percent: u32| {
+        m.handle_input(h.now, HealthInput::Battery { percent });
+        let mut out = Vec::new();
+        while let Some(crate::health::HealthAlert::Battery(b)) = m.poll_output() {
+            out.extend(h.input(StreamInput::Health(HealthChange::Battery(b))));
+        }
+        out
+    };
+    h.live("s3", "app");
+    let out = feed(&mut h, 10);
+    assert_eq!(
+        words(&out),
+        [(
+            "s3".into(),
+            "streaming".into(),
+            Some("battery_low_warning".into())
+        )]
+    );
+    assert!(to_glasses(&out).is_empty(), "a warning, not a stop");
+    let out = feed(&mut h, 5);
+    assert_eq!(to_glasses(&out)[0].kind, CommandKind::Stop);
+    assert_eq!(
+        words(&out),
+        [("s3".into(), "stopping".into(), Some("battery_low".into()))]
+    );
+}
+
+#[test]
+fn rule_11_status_vocabulary_maps_every_word_and_unknown_is_an_error() {
+    use StreamState as S;
+    for (word, state) in [
+        ("initializing", S::Initializing),
+        ("starting", S::Initializing),
+        ("connecting", S::Initializing),
+        ("streaming", S::Streaming),
+        ("active", S::Streaming),
+        ("streaming_started", S::Streaming),
+        ("reconnecting", S::Reconnecting),
+        ("reconnected", S::Reconnected),
+        ("reconnect_failed", S::ReconnectFailed),
+        ("stopping", S::Stopping),
+        ("stopped", S::Stopped),
+        ("not_streaming", S::Stopped),
+        ("disconnected", S::Stopped),
+        ("timeout", S::Stopped),
+        ("error", S::Error),
+        ("error_not_streaming", S::Error),
+    ] {
+        assert_eq!(S::from_word(word), Ok(state), "{word}");
+    }
+    assert!(S::from_word("paused").is_err());
+    assert!(S::from_word("").is_err());
+    // An unknown value from the glasses is an error, never `active`.
+    let mut h = H::new();
+    h.start("s1", "app");
+    let out = h.input(StreamInput::GlassesStatus(proto::StreamStatus {
+        stream_id: "s1".into(),
+        state: 77,
+        ..Default::default()
+    }));
+    assert_eq!(
+        words(&out),
+        [("s1".into(), "error".into(), Some("unknown_status".into()))]
+    );
+}
+
+#[test]
+fn rule_12_no_secrets_in_logs_or_errors() {
+    let mut h = H::new();
+    let mut all = h.start("s1", "app");
+    all.extend(h.start_with(
+        "s2",
+        "app",
+        "rtmp://h/ sk_SECRET_KEY_123",
+        CloudVideo::default(),
+        None,
+    ));
+    all.extend(h.glasses("s1", W::Error, StreamErrorCode::RtmpConnectFailed));
+    for out in &all {
+        let debug = format!("{out:?}");
+        assert!(!debug.contains("SECRET"), "leaked in {debug}");
+        if let StreamOutput::ToCloud(m) = out {
+            assert!(!m.to_json("t").contains("SECRET"));
+        }
+    }
+}
+
+#[test]
+fn rule_13_bad_input_never_panics_or_wedges() {
+    let mut h = H::new();
+    let hostile = [
+        proto::StreamStatus {
+            state: -5,
+            ..Default::default()
+        },
+        proto::StreamStatus {
+            stream_id: "\u{0}\u{202e}x".repeat(100),
+            state: W::Streaming as i32,
+            error_code: 9999,
+            stats: Some(proto::StreamStats {
+                fps: f32::NAN,
+                temperature_c: f32::INFINITY,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        proto::StreamStatus {
+            stream_id: "ghost".into(),
+            state: W::Idle as i32,
+            ..Default::default()
+        },
+    ];
+    for s in hostile {
+        h.input(StreamInput::GlassesStatus(s));
+    }
+    h.ack("", "nobody");
+    h.input(StreamInput::CommandFailed {
+        stream_id: "ghost".into(),
+        kind: CommandKind::Stop,
+        reason: crate::glasses::CommandFailure::NoAnswer { attempts: 4 },
+    });
+    for out in h.at(secs(1000)) {
+        if let StreamOutput::ToCloud(m) = out {
+            assert_ne!(m.to_json("t"), "{}", "every message serialises (no NaN)");
+        }
+    }
+    // Not wedged: a normal stream still works end to end.
+    let out = h.start("ok", "app");
+    assert_eq!(to_glasses(&out)[0].kind, CommandKind::Start);
+    let out = h.glasses("ok", W::Streaming, StreamErrorCode::None);
+    assert_eq!(words(&out), [("ok".into(), "streaming".into(), None)]);
+}
