@@ -6,91 +6,15 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::config::{GlassesSimConfig, RtmpBehaviour};
 use mentra_bridge::rng::SeededRng;
 use mentra_bridge::wire::PROTOCOL_VERSION;
 use mentra_bridge::wire::proto::{
-    self, Ack, AudioConfig, Battery, CameraLimits, Capabilities, ErrorCode, GlassesToPhone,
-    KeepAliveAck, PhoneToGlasses, Pong, StreamErrorCode, StreamState, StreamStats, Thermal,
-    ThermalState, VideoConfig, WifiNetwork, WifiScanResult, WifiStatus,
-    glasses_to_phone::Body as G, phone_to_glasses::Body as P,
+    self, Ack, AudioConfig, Battery, Capabilities, ErrorCode, GlassesToPhone, KeepAliveAck,
+    PhoneToGlasses, Pong, StreamErrorCode, StreamState, StreamStats, Thermal, ThermalState,
+    VideoConfig, WifiNetwork, WifiScanResult, WifiStatus, glasses_to_phone::Body as G,
+    phone_to_glasses::Body as P,
 };
-
-/// Simulator settings. Every field documents its default.
-#[derive(Debug, Clone)]
-pub struct GlassesSimConfig {
-    /// Model name. Default "Mentra Live (sim)".
-    pub model: String,
-    /// Firmware version. Default "sim-1.0.0".
-    pub firmware_version: String,
-    /// Camera limits declared in the hello. Default: 320–1920 × 240–1080, 100 kbps–10 Mbps,
-    /// 1–30 fps, audio 32–320 kbps at 22.05–48 kHz.
-    pub camera: CameraLimits,
-    /// Largest message accepted. Default 4096.
-    pub max_message_size: u32,
-    /// Whether the link is encrypted. Default true.
-    pub link_encrypted: bool,
-    /// On Wi-Fi. Default true.
-    pub wifi_connected: bool,
-    /// Network name. Default "sim-wifi".
-    pub wifi_ssid: String,
-    /// Time from start to `streaming`. Default 800 ms.
-    pub start_delay: Duration,
-    /// Time from stop to `stopped`. Default 200 ms.
-    pub stop_delay: Duration,
-    /// Period of `streaming` statuses with stats. Default 2 s.
-    pub stats_interval: Duration,
-    /// Keep-alive watchdog. Default 60 s.
-    pub keep_alive_timeout: Duration,
-    /// Battery level at start, percent. Default 85.
-    pub battery_percent: f64,
-    /// Battery drain while streaming, percent per minute. Default 1.0.
-    pub battery_drain_per_min: f64,
-    /// Temperature when idle, °C. Default 38.
-    pub idle_temperature_c: f64,
-    /// Warming while streaming, °C per minute. Default 4.
-    pub warming_per_min: f64,
-    /// Period of battery and thermal reports. Default 10 s.
-    pub telemetry_interval: Duration,
-    /// Seed for stats jitter. Default 7.
-    pub seed: u64,
-}
-
-impl Default for GlassesSimConfig {
-    fn default() -> Self {
-        Self {
-            model: "Mentra Live (sim)".into(),
-            firmware_version: "sim-1.0.0".into(),
-            camera: CameraLimits {
-                min_width: 320,
-                max_width: 1920,
-                min_height: 240,
-                max_height: 1080,
-                min_video_bitrate_bps: 100_000,
-                max_video_bitrate_bps: 10_000_000,
-                min_fps: 1,
-                max_fps: 30,
-                min_audio_bitrate_bps: 32_000,
-                max_audio_bitrate_bps: 320_000,
-                min_audio_sample_rate_hz: 22_050,
-                max_audio_sample_rate_hz: 48_000,
-            },
-            max_message_size: 4096,
-            link_encrypted: true,
-            wifi_connected: true,
-            wifi_ssid: "sim-wifi".into(),
-            start_delay: Duration::from_millis(800),
-            stop_delay: Duration::from_millis(200),
-            stats_interval: Duration::from_secs(2),
-            keep_alive_timeout: Duration::from_secs(60),
-            battery_percent: 85.0,
-            battery_drain_per_min: 1.0,
-            idle_temperature_c: 38.0,
-            warming_per_min: 4.0,
-            telemetry_interval: Duration::from_secs(10),
-            seed: 7,
-        }
-    }
-}
 
 /// What happens to the simulated glasses.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +27,10 @@ pub enum SimInput {
     Message(PhoneToGlasses),
     /// Test knob: join or leave Wi-Fi.
     SetWifi(bool),
+    /// Test knob: set the battery level, percent (a sudden drop).
+    SetBattery(f64),
+    /// Test knob: set the temperature, °C.
+    SetTemperature(f64),
 }
 
 #[derive(Debug, Clone)]
@@ -117,9 +45,25 @@ struct Stream {
 #[derive(Debug, Clone)]
 enum Camera {
     Idle,
-    Starting { stream: Stream, live_at: Instant },
-    Streaming { stream: Stream, next_stats: Instant },
-    Stopping { stream: Stream, done_at: Instant },
+    /// `live_at` is `None` when the start hangs.
+    Starting {
+        stream: Stream,
+        live_at: Option<Instant>,
+    },
+    Streaming {
+        stream: Stream,
+        next_stats: Instant,
+        drop_at: Option<Instant>,
+    },
+    Reconnecting {
+        stream: Stream,
+        attempt: u32,
+        next_at: Instant,
+    },
+    Stopping {
+        stream: Stream,
+        done_at: Instant,
+    },
 }
 
 /// The simulated firmware.
@@ -136,6 +80,10 @@ pub struct GlassesSim {
     last_tick: Instant,
     next_telemetry: Option<Instant>,
     rng: SeededRng,
+    /// Replies held back (slow acks): when, reply_to, body.
+    deferred: VecDeque<(Instant, u32, G)>,
+    /// When the current phone connected (for `die_after`).
+    connected_at: Instant,
     out: VecDeque<GlassesToPhone>,
 }
 
@@ -153,8 +101,17 @@ impl GlassesSim {
             camera: Camera::Idle,
             last_tick: now,
             next_telemetry: None,
+            deferred: VecDeque::new(),
+            connected_at: now,
             out: VecDeque::new(),
         }
+    }
+
+    /// True once the glasses have gone silent (`die_after`).
+    pub fn is_dead(&self, now: Instant) -> bool {
+        self.config
+            .die_after
+            .is_some_and(|d| now >= self.connected_at + d)
     }
 
     /// The stream id the camera is busy with, if any.
@@ -163,6 +120,7 @@ impl GlassesSim {
             Camera::Idle => None,
             Camera::Starting { stream, .. }
             | Camera::Streaming { stream, .. }
+            | Camera::Reconnecting { stream, .. }
             | Camera::Stopping { stream, .. } => Some(&stream.id),
         }
     }
@@ -180,9 +138,19 @@ impl GlassesSim {
     /// Feeds one input.
     pub fn handle_input(&mut self, now: Instant, input: SimInput) {
         self.advance_physics(now);
+        if self.is_dead(now) && !matches!(input, SimInput::Connected) {
+            return;
+        }
         match input {
             SimInput::Connected => {
+                if self.is_dead(now) {
+                    // Silent death ends in a reboot: the camera comes back idle.
+                    self.camera = Camera::Idle;
+                    self.config.die_after = None;
+                }
                 self.connected = true;
+                self.connected_at = now;
+                self.deferred.clear();
                 self.next_id = 1;
                 self.replied.clear();
                 self.next_telemetry = None;
@@ -196,38 +164,140 @@ impl GlassesSim {
                 let status = self.wifi_status();
                 self.emit(0, status);
             }
+            SimInput::SetBattery(p) => self.battery = p.clamp(0.0, 100.0),
+            SimInput::SetTemperature(t) => self.temperature = t,
             SimInput::Message(m) => self.message(now, m),
         }
     }
 
-    /// Fires due timers: camera transitions, stats, watchdog, telemetry.
+    /// Fires due timers: camera transitions, stats, watchdog, reconnects, slow acks, telemetry.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.advance_physics(now);
+        if self.is_dead(now) {
+            self.deferred.clear();
+            return;
+        }
+        while self.deferred.front().is_some_and(|d| d.0 <= now) {
+            if let Some((_, reply_to, body)) = self.deferred.pop_front() {
+                self.emit(reply_to, body);
+            }
+        }
         match self.camera.clone() {
-            Camera::Starting { stream, live_at } if now >= live_at => {
+            Camera::Starting {
+                stream,
+                live_at: Some(at),
+            } if now >= at => {
+                if self.config.rtmp == RtmpBehaviour::ConnectFails {
+                    let status = self.failure(
+                        &stream,
+                        StreamErrorCode::RtmpConnectFailed,
+                        "RTMP connection failed: connection refused",
+                        now,
+                    );
+                    self.emit(0, status);
+                    self.camera = Camera::Idle;
+                    return;
+                }
+                let status = self.status(&stream, StreamState::Streaming, now);
+                self.emit(0, status);
+                let drop_at = match self.config.rtmp {
+                    RtmpBehaviour::Drops { after, .. } => Some(now + after),
+                    _ => None,
+                };
+                self.camera = Camera::Streaming {
+                    stream,
+                    next_stats: now + self.config.stats_interval,
+                    drop_at,
+                };
+            }
+            Camera::Streaming { stream, .. } | Camera::Reconnecting { stream, .. }
+                if now >= stream.watchdog =>
+            {
+                let status = self.failure(
+                    &stream,
+                    StreamErrorCode::KeepAliveTimeout,
+                    "Stream timed out - no keep-alive from cloud",
+                    now,
+                );
+                self.emit(0, status);
+                self.camera = Camera::Idle;
+            }
+            Camera::Streaming {
+                stream,
+                drop_at: Some(at),
+                ..
+            } if now >= at => {
+                self.camera = Camera::Reconnecting {
+                    stream,
+                    attempt: 1,
+                    next_at: now,
+                };
+                self.handle_timeout(now);
+            }
+            Camera::Streaming {
+                stream,
+                next_stats,
+                drop_at,
+            } if now >= next_stats => {
                 let status = self.status(&stream, StreamState::Streaming, now);
                 self.emit(0, status);
                 self.camera = Camera::Streaming {
                     stream,
                     next_stats: now + self.config.stats_interval,
+                    drop_at,
                 };
             }
-            Camera::Streaming { stream, next_stats } => {
-                if now >= stream.watchdog {
-                    let mut status = self.status(&stream, StreamState::Error, now);
-                    if let G::StreamStatus(s) = &mut status {
-                        s.error_code = StreamErrorCode::KeepAliveTimeout as i32;
-                        s.error_detail = "Stream timed out - no keep-alive".into();
+            Camera::Reconnecting {
+                stream,
+                attempt,
+                next_at,
+            } if now >= next_at => {
+                let RtmpBehaviour::Drops {
+                    attempts,
+                    max,
+                    recovers,
+                    ..
+                } = self.config.rtmp
+                else {
+                    self.camera = Camera::Idle;
+                    return;
+                };
+                if attempt <= attempts {
+                    let mut status = self.status(&stream, StreamState::Reconnecting, now);
+                    if let G::StreamStatus(st) = &mut status {
+                        st.reconnect_attempt = attempt;
+                        st.reconnect_max = max;
+                        st.error_detail = "connection_lost".into();
                     }
                     self.emit(0, status);
-                    self.camera = Camera::Idle;
-                } else if now >= next_stats {
+                    self.camera = Camera::Reconnecting {
+                        stream,
+                        attempt: attempt + 1,
+                        next_at: now + Duration::from_secs(1),
+                    };
+                } else if recovers {
+                    let status = self.status(&stream, StreamState::Reconnected, now);
+                    self.emit(0, status);
                     let status = self.status(&stream, StreamState::Streaming, now);
                     self.emit(0, status);
                     self.camera = Camera::Streaming {
                         stream,
                         next_stats: now + self.config.stats_interval,
+                        drop_at: None,
                     };
+                } else {
+                    let mut status = self.failure(
+                        &stream,
+                        StreamErrorCode::ReconnectExhausted,
+                        "Maximum reconnection attempts reached",
+                        now,
+                    );
+                    if let G::StreamStatus(st) = &mut status {
+                        st.state = StreamState::ReconnectFailed as i32;
+                        st.reconnect_max = max;
+                    }
+                    self.emit(0, status);
+                    self.camera = Camera::Idle;
                 }
             }
             Camera::Stopping { stream, done_at } if now >= done_at => {
@@ -252,14 +322,30 @@ impl GlassesSim {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let camera = match &self.camera {
             Camera::Idle => None,
-            Camera::Starting { live_at, .. } => Some(*live_at),
-            Camera::Streaming { stream, next_stats } => Some((*next_stats).min(stream.watchdog)),
+            Camera::Starting { live_at, .. } => *live_at,
+            Camera::Streaming {
+                stream,
+                next_stats,
+                drop_at,
+            } => Some(
+                drop_at
+                    .unwrap_or(*next_stats)
+                    .min(*next_stats)
+                    .min(stream.watchdog),
+            ),
+            Camera::Reconnecting {
+                stream, next_at, ..
+            } => Some((*next_at).min(stream.watchdog)),
             Camera::Stopping { done_at, .. } => Some(*done_at),
         };
-        match (camera, self.next_telemetry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            camera,
+            self.next_telemetry,
+            self.deferred.front().map(|d| d.0),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn message(&mut self, now: Instant, m: PhoneToGlasses) {
@@ -292,7 +378,9 @@ impl GlassesSim {
             P::StopStream(stop) => replies.extend(self.stop(now, stop)),
             P::KeepStreamAlive(ka) => {
                 let known = match &mut self.camera {
-                    Camera::Starting { stream, .. } | Camera::Streaming { stream, .. }
+                    Camera::Starting { stream, .. }
+                    | Camera::Streaming { stream, .. }
+                    | Camera::Reconnecting { stream, .. }
                         if stream.id == ka.stream_id =>
                     {
                         stream.watchdog = now + self.config.keep_alive_timeout;
@@ -300,14 +388,21 @@ impl GlassesSim {
                     }
                     _ => false,
                 };
-                replies.push(if known {
-                    G::KeepAliveAck(KeepAliveAck {
+                if !known {
+                    replies.push(error(ErrorCode::InvalidArgument, "not streaming"));
+                } else {
+                    let ack = G::KeepAliveAck(KeepAliveAck {
                         stream_id: ka.stream_id,
                         ack_id: ka.ack_id,
-                    })
-                } else {
-                    error(ErrorCode::InvalidArgument, "not streaming")
-                });
+                    });
+                    let lost = self.rng.chance(self.config.keep_alive_ack_loss);
+                    if !lost && self.config.keep_alive_ack_delay.is_zero() {
+                        replies.push(ack);
+                    } else if !lost {
+                        let at = now + self.config.keep_alive_ack_delay;
+                        self.deferred.push_back((at, id, ack));
+                    }
+                }
             }
             P::GetStreamStatus(_) => {
                 let status = match self.camera.clone() {
@@ -320,6 +415,9 @@ impl GlassesSim {
                     }
                     Camera::Streaming { stream, .. } => {
                         self.status(&stream, StreamState::Streaming, now)
+                    }
+                    Camera::Reconnecting { stream, .. } => {
+                        self.status(&stream, StreamState::Reconnecting, now)
                     }
                     Camera::Stopping { stream, .. } => {
                         self.status(&stream, StreamState::Stopping, now)
@@ -378,34 +476,30 @@ impl GlassesSim {
         };
         let failure = if busy {
             Some((StreamErrorCode::AlreadyStreaming, "camera is streaming"))
+        } else if self.config.camera_busy {
+            Some((StreamErrorCode::CameraBusy, "camera_busy"))
         } else if !self.config.wifi_connected {
             Some((StreamErrorCode::NoWifi, "no_wifi_connection"))
         } else {
             None
         };
         if let Some((code, detail)) = failure {
-            let mut status = self.status(&stream, StreamState::Error, now);
-            if let G::StreamStatus(s) = &mut status {
-                s.error_code = code as i32;
-                s.error_detail = detail.into();
-                s.stats = None;
-            }
-            return vec![G::Ack(Ack {}), status];
+            return vec![G::Ack(Ack {}), self.failure(&stream, code, detail, now)];
         }
         if self.current_stream() == Some(start.stream_id.as_str()) {
             return vec![G::Ack(Ack {})];
         }
         let status = self.status(&stream, StreamState::Initializing, now);
-        self.camera = Camera::Starting {
-            stream,
-            live_at: now + self.config.start_delay,
-        };
+        let live_at = (!self.config.start_hangs).then(|| now + self.config.start_delay);
+        self.camera = Camera::Starting { stream, live_at };
         vec![G::Ack(Ack {}), status]
     }
 
     fn stop(&mut self, now: Instant, stop: proto::StopStream) -> Vec<G> {
         match self.camera.clone() {
-            Camera::Starting { stream, .. } | Camera::Streaming { stream, .. }
+            Camera::Starting { stream, .. }
+            | Camera::Streaming { stream, .. }
+            | Camera::Reconnecting { stream, .. }
                 if stop.stream_id.is_empty() || stop.stream_id == stream.id =>
             {
                 let status = self.status(&stream, StreamState::Stopping, now);
@@ -442,14 +536,29 @@ impl GlassesSim {
                 temperature_c: (self.temperature * 10.0).round() as f32 / 10.0,
             }
         });
+        let stream_id = if self.config.omit_stream_id {
+            String::new()
+        } else {
+            stream.id.clone()
+        };
         G::StreamStatus(proto::StreamStatus {
-            stream_id: stream.id.clone(),
+            stream_id,
             state: state as i32,
             stats,
             resolved_video: Some(stream.video),
             resolved_audio: Some(stream.audio),
             ..Default::default()
         })
+    }
+
+    fn failure(&mut self, stream: &Stream, code: StreamErrorCode, detail: &str, now: Instant) -> G {
+        let mut status = self.status(stream, StreamState::Error, now);
+        if let G::StreamStatus(s) = &mut status {
+            s.error_code = code as i32;
+            s.error_detail = detail.into();
+            s.stats = None;
+        }
+        status
     }
 
     fn resolve_video(&self, v: VideoConfig) -> VideoConfig {
@@ -495,7 +604,10 @@ impl GlassesSim {
     fn advance_physics(&mut self, now: Instant) {
         let minutes = now.saturating_duration_since(self.last_tick).as_secs_f64() / 60.0;
         self.last_tick = now;
-        if matches!(self.camera, Camera::Streaming { .. }) {
+        if matches!(
+            self.camera,
+            Camera::Streaming { .. } | Camera::Reconnecting { .. }
+        ) {
             self.battery = (self.battery - self.config.battery_drain_per_min * minutes).max(0.0);
             self.temperature = (self.temperature + self.config.warming_per_min * minutes).min(95.0);
         } else {

@@ -11,7 +11,8 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 use tracing::debug;
 
-use super::firmware::{GlassesSim, GlassesSimConfig, SimInput};
+use super::config::GlassesSimConfig;
+use super::firmware::{GlassesSim, SimInput};
 use crate::link::{GlassesPort, PortEvent};
 
 /// Controls and observes a running glasses simulator. Dropping it stops the simulator.
@@ -26,6 +27,16 @@ impl GlassesHandle {
     /// Joins or leaves Wi-Fi.
     pub async fn set_wifi(&self, on: bool) {
         let _ = self.control.send(SimInput::SetWifi(on)).await;
+    }
+
+    /// Sets the battery level, percent (a sudden drop).
+    pub async fn set_battery(&self, percent: f64) {
+        let _ = self.control.send(SimInput::SetBattery(percent)).await;
+    }
+
+    /// Sets the temperature, °C.
+    pub async fn set_temperature(&self, celsius: f64) {
+        let _ = self.control.send(SimInput::SetTemperature(celsius)).await;
     }
 
     /// Every message the glasses sent so far, in order.

@@ -1,0 +1,130 @@
+//! Settings of the glasses simulator, including the knobs that reproduce each field failure
+//! (no Wi-Fi, RTMP failures, reconnect sequences, silent death, missing stream ids, slow or
+//! lost acks, heat, battery).
+
+use std::time::Duration;
+
+use mentra_bridge::wire::proto::CameraLimits;
+
+/// Simulator settings. Every field documents its default.
+#[derive(Debug, Clone)]
+pub struct GlassesSimConfig {
+    /// Model name. Default "Mentra Live (sim)".
+    pub model: String,
+    /// Firmware version. Default "sim-1.0.0".
+    pub firmware_version: String,
+    /// Camera limits declared in the hello. Default: 320–1920 × 240–1080, 100 kbps–10 Mbps,
+    /// 1–30 fps, audio 32–320 kbps at 22.05–48 kHz.
+    pub camera: CameraLimits,
+    /// Largest message accepted. Default 4096.
+    pub max_message_size: u32,
+    /// Whether the link is encrypted. Default true.
+    pub link_encrypted: bool,
+    /// On Wi-Fi. Default true.
+    pub wifi_connected: bool,
+    /// Network name. Default "sim-wifi".
+    pub wifi_ssid: String,
+    /// Time from start to `streaming`. Default 800 ms.
+    pub start_delay: Duration,
+    /// Time from stop to `stopped`. Default 200 ms.
+    pub stop_delay: Duration,
+    /// Period of `streaming` statuses with stats. Default 2 s.
+    pub stats_interval: Duration,
+    /// Keep-alive watchdog. Default 60 s.
+    pub keep_alive_timeout: Duration,
+    /// Battery level at start, percent. Default 85.
+    pub battery_percent: f64,
+    /// Battery drain while streaming, percent per minute. Default 1.0.
+    pub battery_drain_per_min: f64,
+    /// Temperature when idle, °C. Default 38.
+    pub idle_temperature_c: f64,
+    /// Warming while streaming, °C per minute. Default 4.
+    pub warming_per_min: f64,
+    /// Period of battery and thermal reports. Default 10 s.
+    pub telemetry_interval: Duration,
+    /// Seed for stats jitter and ack loss. Default 7.
+    pub seed: u64,
+
+    // --- failure knobs (all off by default) ---
+    /// What the RTMP connection does. Default: it works.
+    pub rtmp: RtmpBehaviour,
+    /// The camera is held by a photo or video: starts fail with `CAMERA_BUSY`. Default false.
+    pub camera_busy: bool,
+    /// Starts never reach `streaming` (a hung encoder). Default false.
+    pub start_hangs: bool,
+    /// Stream statuses leave out the stream id (as today's firmware does on errors).
+    /// Default false.
+    pub omit_stream_id: bool,
+    /// Keep-alive acks are held back this long. Default 0.
+    pub keep_alive_ack_delay: Duration,
+    /// Probability that a keep-alive ack is never sent. Default 0.
+    pub keep_alive_ack_loss: f64,
+    /// After this long connected, the glasses go silent: no reply, no status, nothing.
+    /// Default never.
+    pub die_after: Option<Duration>,
+}
+
+/// What the simulated RTMP connection does once streaming.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RtmpBehaviour {
+    /// Connects and stays up.
+    Works,
+    /// The ingest refuses the connection: `error` with `RTMP_CONNECT_FAILED` at start.
+    ConnectFails,
+    /// After streaming for `after`, the ingest drops; the glasses retry `attempts` times, one
+    /// second apart, announcing attempt n of `max`, then recover or give up.
+    Drops {
+        /// Streaming time before the drop.
+        after: Duration,
+        /// Retries before the outcome.
+        attempts: u32,
+        /// The maximum announced.
+        max: u32,
+        /// Reconnected in the end (else `reconnect_failed`).
+        recovers: bool,
+    },
+}
+
+impl Default for GlassesSimConfig {
+    fn default() -> Self {
+        Self {
+            model: "Mentra Live (sim)".into(),
+            firmware_version: "sim-1.0.0".into(),
+            camera: CameraLimits {
+                min_width: 320,
+                max_width: 1920,
+                min_height: 240,
+                max_height: 1080,
+                min_video_bitrate_bps: 100_000,
+                max_video_bitrate_bps: 10_000_000,
+                min_fps: 1,
+                max_fps: 30,
+                min_audio_bitrate_bps: 32_000,
+                max_audio_bitrate_bps: 320_000,
+                min_audio_sample_rate_hz: 22_050,
+                max_audio_sample_rate_hz: 48_000,
+            },
+            max_message_size: 4096,
+            link_encrypted: true,
+            wifi_connected: true,
+            wifi_ssid: "sim-wifi".into(),
+            start_delay: Duration::from_millis(800),
+            stop_delay: Duration::from_millis(200),
+            stats_interval: Duration::from_secs(2),
+            keep_alive_timeout: Duration::from_secs(60),
+            battery_percent: 85.0,
+            battery_drain_per_min: 1.0,
+            idle_temperature_c: 38.0,
+            warming_per_min: 4.0,
+            telemetry_interval: Duration::from_secs(10),
+            seed: 7,
+            rtmp: RtmpBehaviour::Works,
+            camera_busy: false,
+            start_hangs: false,
+            omit_stream_id: false,
+            keep_alive_ack_delay: Duration::ZERO,
+            keep_alive_ack_loss: 0.0,
+            die_after: None,
+        }
+    }
+}
