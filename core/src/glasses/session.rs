@@ -191,6 +191,8 @@ pub struct Session {
     reassembler: Reassembler,
     next_id: u32,
     pending: BTreeMap<u32, Pending>,
+    /// Commands recently resolved, so a second reply (to a retry) is recognised.
+    resolved: VecDeque<u32>,
     last_rx: Instant,
     last_ping: Option<Instant>,
     liveness_reported: bool,
@@ -209,6 +211,7 @@ impl Session {
             reassembler,
             next_id: 1,
             pending: BTreeMap::new(),
+            resolved: VecDeque::with_capacity(RESOLVED_MEMORY),
             last_rx: now,
             last_ping: None,
             liveness_reported: false,
@@ -414,6 +417,7 @@ impl Session {
             }
         }
         self.reassembler.reset();
+        self.resolved.clear();
         self.next_id = 1;
         self.last_rx = now;
         self.last_ping = None;
@@ -517,6 +521,13 @@ impl Session {
         } = envelope;
         let Some(body) = body else { return };
         let answered = reply_to != 0 && self.pending.remove(&reply_to).is_some();
+        let repeat = reply_to != 0 && !answered && self.resolved.contains(&reply_to);
+        if answered {
+            if self.resolved.len() == RESOLVED_MEMORY {
+                self.resolved.pop_front();
+            }
+            self.resolved.push_back(reply_to);
+        }
 
         if let State::ExpectCapabilities { hello_id, mtu } = self.state {
             match body {
@@ -572,7 +583,8 @@ impl Session {
             }
             body => {
                 // A typed reply to a retried command may come twice; the first resolved it.
-                if reply_to != 0 && !answered {
+                // A reply to a command we gave up on is still news (a late keep-alive ack).
+                if repeat {
                     trace!(reply_to, "duplicate reply ignored");
                     return;
                 }
@@ -585,6 +597,9 @@ impl Session {
         }
     }
 }
+
+/// How many resolved command ids are remembered to recognise duplicate replies.
+const RESOLVED_MEMORY: usize = 32;
 
 /// A short name for a glasses body, for logs.
 pub(crate) fn body_name(body: &glasses_to_phone::Body) -> &'static str {

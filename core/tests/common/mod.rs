@@ -161,3 +161,101 @@ pub fn cloud_saw(cloud: &CloudSim) -> Vec<Seen> {
         })
         .collect()
 }
+
+/// Waits until the cloud has heard that the glasses are connected.
+pub async fn glasses_connected(cloud: &CloudSim) {
+    cloud
+        .wait_for(
+            0,
+            Duration::from_secs(30),
+            |m| matches!(m, Outgoing::ConnectionState(c) if c.status == "CONNECTED"),
+        )
+        .await
+        .expect("glasses connected");
+}
+
+/// The cloud asks for a stream (`app` = `MANAGED_STREAM` for a managed one).
+pub async fn cloud_start(cloud: &CloudSim, id: &str, app: &str, duration: Option<f64>) {
+    use mentra_bridge::cloud::{CloudCommand, StartRtmpStream, StreamLimits};
+    let sent = cloud
+        .send(&CloudCommand::StartStream(StartRtmpStream {
+            session_id: None,
+            rtmp_url: Redacted::new(format!("rtmps://ingest.example.com/live/{id}-key")),
+            app_id: Some(app.into()),
+            stream_id: id.into(),
+            video: Default::default(),
+            audio: Default::default(),
+            stream: StreamLimits {
+                duration_limit: duration,
+            },
+        }))
+        .await;
+    assert!(sent, "bridge connected to the cloud");
+}
+
+/// The cloud asks to stop a stream.
+pub async fn cloud_stop(cloud: &CloudSim, id: &str) {
+    use mentra_bridge::cloud::{CloudCommand, StopRtmpStream};
+    let sent = cloud
+        .send(&CloudCommand::StopStream(StopRtmpStream {
+            session_id: None,
+            app_id: None,
+            stream_id: id.into(),
+        }))
+        .await;
+    assert!(sent, "bridge connected to the cloud");
+}
+
+/// The cloud sends a keep-alive.
+pub async fn cloud_keep_alive(cloud: &CloudSim, id: &str, ack: &str) {
+    use mentra_bridge::cloud::{CloudCommand, KeepRtmpStreamAlive};
+    let sent = cloud
+        .send(&CloudCommand::KeepAlive(KeepRtmpStreamAlive {
+            stream_id: id.into(),
+            ack_id: ack.into(),
+        }))
+        .await;
+    assert!(sent, "bridge connected to the cloud");
+}
+
+/// Waits (virtual time) for a status of `id` with one of `words`, at or after `cursor`.
+pub async fn expect_status(
+    cloud: &CloudSim,
+    cursor: usize,
+    id: &str,
+    words: &[&str],
+    within: Duration,
+) -> mentra_bridge::cloud::RtmpStreamStatus {
+    match cloud
+        .wait_for(cursor, within, |m| {
+            matches!(m, Outgoing::StreamStatus(s) if s.stream_id == id && words.contains(&s.status.as_str()))
+        })
+        .await
+    {
+        Some((_, Outgoing::StreamStatus(s))) => s,
+        _ => panic!(
+            "no {words:?} for {id} within {within:?}; the cloud saw {:?}",
+            cloud_saw(cloud)
+        ),
+    }
+}
+
+/// Stream statuses the glasses sent with this state.
+pub fn glasses_sent_state(glasses: &GlassesHandle, state: StreamState) -> usize {
+    glasses
+        .sent()
+        .into_iter()
+        .filter(|m| matches!(&m.body, Some(G::StreamStatus(s)) if s.state == state as i32))
+        .count()
+}
+
+/// Every stream-related message the glasses sent after the phone told them to do something.
+pub fn glasses_streaming(glasses: &GlassesHandle) -> bool {
+    match glasses.sent().into_iter().rev().find_map(|m| match m.body {
+        Some(G::StreamStatus(s)) => Some(s.state),
+        _ => None,
+    }) {
+        Some(s) => s == StreamState::Streaming as i32 || s == StreamState::Initializing as i32,
+        None => false,
+    }
+}

@@ -311,3 +311,37 @@ fn config_limits_are_checked_once() {
         Err(SessionConfigError::Timers(_))
     ));
 }
+
+#[test]
+fn a_reply_to_a_command_given_up_on_is_still_delivered_once() {
+    let t0 = Instant::now();
+    let (mut s, mut peer) = ready_session(t0, 247);
+    let ka = s
+        .send(
+            t0,
+            P::KeepStreamAlive(KeepStreamAlive {
+                stream_id: "s1".into(),
+                ack_id: "a1".into(),
+            }),
+        )
+        .unwrap();
+    let mut now = t0;
+    for _ in 0..4 {
+        now += Duration::from_secs(1);
+        s.handle_timeout(now);
+    }
+    let (_, events) = drain(&mut s);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Failed { request, .. } if *request == ka))
+    );
+    let late = G::KeepAliveAck(KeepAliveAck {
+        stream_id: "s1".into(),
+        ack_id: "a1".into(),
+    });
+    let packets = peer.reply(ka, late);
+    feed(&mut s, now, packets);
+    let (_, events) = drain(&mut s);
+    assert!(matches!(&events[..], [SessionEvent::Message(m)] if m.reply_to == ka));
+}
