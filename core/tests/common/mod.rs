@@ -134,6 +134,8 @@ pub fn glasses_said(glasses: &GlassesHandle) -> Vec<Seen> {
                     word: word.into(),
                 })
             }
+            // The bridge's own keep-alives (while the cloud was away) stay on the phone.
+            G::KeepAliveAck(a) if a.ack_id.starts_with("bridge-") => None,
             G::KeepAliveAck(a) => Some(Seen::Ack {
                 stream: a.stream_id,
                 ack: a.ack_id,
