@@ -2,7 +2,9 @@
 //! machine, no hardware, no network beyond 127.0.0.1. Prints one line per event and exits 0
 //! once the scripted stream has gone start → streaming → keep-alives acked → stop → stopped.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use clap::Args;
 use mentra_bridge::cloud::{BackoffConfig, CloudConfig};
@@ -15,6 +17,12 @@ use crate::print::Printer;
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
+    /// Play a field failure instead (virtual time, real timeouts); see --list-scenarios.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) scenario: Option<String>,
+    /// List the failure scenarios and exit.
+    #[arg(long)]
+    pub(crate) list_scenarios: bool,
     /// ATT MTU of the simulated glasses link (23 is the BLE minimum).
     #[arg(long, default_value_t = 247, value_parser = clap::value_parser!(u16).range(23..=517))]
     mtu: u16,

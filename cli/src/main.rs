@@ -5,6 +5,7 @@
 mod demo;
 mod print;
 mod run;
+mod scenario;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,21 @@ pub(crate) enum GlassesChoice {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    if let Command::Demo(args) = &cli.command {
+        if args.list_scenarios {
+            scenario::list();
+            return ExitCode::SUCCESS;
+        }
+        if let Some(name) = &args.scenario {
+            return match scenario::play(name) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

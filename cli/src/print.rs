@@ -1,6 +1,6 @@
 //! One line per bridge event, for people watching the demo or a live run.
 
-use std::time::Instant;
+use tokio::time::Instant;
 
 use mentra_bridge::BridgeEvent;
 use mentra_bridge::bridge::{CloudConnectionState, GlassesConnectionState, ThermalLevel};
@@ -15,6 +15,11 @@ pub(crate) struct Printer {
 impl Printer {
     pub(crate) fn new(t0: Instant) -> Self {
         Self { t0 }
+    }
+
+    /// When the clock started.
+    pub(crate) fn t0(&self) -> Instant {
+        self.t0
     }
 
     pub(crate) fn say(&self, what: &str, text: &str) {

@@ -2,7 +2,9 @@
 //! event until Ctrl-C. Until the real BLE and TCP links land, the glasses simulator stands in
 //! for the glasses.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use clap::Args;
 use mentra_bridge::cloud::CloudConfig;

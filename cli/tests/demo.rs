@@ -53,3 +53,47 @@ fn bad_flags_are_refused_with_a_clear_message() {
     assert!(!ok);
     assert!(stderr.contains("--interval"), "{stderr}");
 }
+
+#[test]
+fn every_failure_scenario_plays_to_the_end_and_says_why() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mentra-bridge"))
+        .args(["demo", "--list-scenarios"])
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success());
+    let list = String::from_utf8_lossy(&out.stdout).into_owned();
+    let names: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for required in [
+        "no-wifi",
+        "overheat",
+        "low-battery",
+        "glasses-link-drop",
+        "cloud-link-drop",
+        "camera-busy",
+        "start-timeout",
+    ] {
+        assert!(
+            names.contains(&required),
+            "{required} missing from:\n{list}"
+        );
+    }
+    for name in names {
+        let (ok, stdout, stderr) = demo(&["--scenario", name]);
+        assert!(ok, "scenario {name} failed:\n{stdout}\n{stderr}");
+        let seen = stdout
+            .lines()
+            .find(|l| l.contains("user sees"))
+            .unwrap_or_else(|| panic!("{name}: no reason printed:\n{stdout}"));
+        assert!(seen.len() > 40, "{name}: a sentence, not a code: {seen}");
+    }
+}
+
+#[test]
+fn an_unknown_scenario_is_a_clear_error() {
+    let (ok, _, stderr) = demo(&["--scenario", "meteor-strike"]);
+    assert!(!ok);
+    assert!(stderr.contains("--list-scenarios"), "{stderr}");
+}

@@ -271,7 +271,7 @@ impl StreamSupervisor {
             stream_id: update.stream_id.clone(),
             status: word.to_owned(),
             error_details: update.problem.map(|p| match &update.detail {
-                Some(d) => format!("{}. {d}", p.message()),
+                Some(d) => format!("{} ({d})", p.message()),
                 None => p.message().to_owned(),
             }),
             error_code: update.problem.map(|p| p.code().to_owned()),

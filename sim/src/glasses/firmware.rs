@@ -320,6 +320,13 @@ impl GlassesSim {
 
     /// The earliest deadline, or `None`.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self
+            .config
+            .die_after
+            .is_some_and(|d| self.last_tick >= self.connected_at + d)
+        {
+            return None; // silent: nothing happens until a phone connects again
+        }
         let camera = match &self.camera {
             Camera::Idle => None,
             Camera::Starting { live_at, .. } => *live_at,
@@ -477,9 +484,12 @@ impl GlassesSim {
         let failure = if busy {
             Some((StreamErrorCode::AlreadyStreaming, "camera is streaming"))
         } else if self.config.camera_busy {
-            Some((StreamErrorCode::CameraBusy, "camera_busy"))
+            Some((
+                StreamErrorCode::CameraBusy,
+                "a photo capture holds the camera",
+            ))
         } else if !self.config.wifi_connected {
-            Some((StreamErrorCode::NoWifi, "no_wifi_connection"))
+            Some((StreamErrorCode::NoWifi, "not connected to any network"))
         } else {
             None
         };
