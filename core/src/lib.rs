@@ -28,6 +28,7 @@
 
 pub mod bridge;
 pub mod cloud;
+mod deadline;
 pub mod glasses;
 pub mod health;
 pub mod redact;

@@ -11,12 +11,6 @@ use std::time::Duration;
 use common::*;
 use mentra_bridge::wire::proto::StreamState;
 
-async fn live(rig: &Rig, id: &str, app: &str) {
-    glasses_connected(&rig.cloud).await;
-    cloud_start(&rig.cloud, id, app, None).await;
-    expect_status(&rig.cloud, 0, id, &["streaming"], Duration::from_secs(5)).await;
-}
-
 #[tokio::test(start_paused = true)]
 async fn rule_08_a_short_drop_resyncs_to_the_running_stream() {
     let rig = virtual_rig(247, quick_glasses(), Default::default());

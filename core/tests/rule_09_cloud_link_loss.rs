@@ -12,16 +12,10 @@ use std::time::Duration;
 use common::*;
 use mentra_bridge::wire::proto::StreamState;
 
-async fn live(rig: &Rig, id: &str) {
-    glasses_connected(&rig.cloud).await;
-    cloud_start(&rig.cloud, id, "app", None).await;
-    expect_status(&rig.cloud, 0, id, &["streaming"], Duration::from_secs(5)).await;
-}
-
 #[tokio::test(start_paused = true)]
 async fn rule_09_a_short_outage_keeps_the_stream_and_loses_nothing() {
     let rig = virtual_rig(247, quick_glasses(), Default::default());
-    live(&rig, "s1").await;
+    live(&rig, "s1", "app").await;
     rig.cloud.set_refusing(true);
     rig.cloud.drop_connection().await;
     // 75 s without the cloud's keep-alives: past the glasses' own 60 s watchdog, so only the
@@ -51,7 +45,7 @@ async fn rule_09_a_short_outage_keeps_the_stream_and_loses_nothing() {
 #[tokio::test(start_paused = true)]
 async fn rule_09_past_the_grace_the_stream_stops_and_the_cloud_learns_why() {
     let rig = virtual_rig(247, quick_glasses(), Default::default());
-    live(&rig, "s1").await;
+    live(&rig, "s1", "app").await;
     rig.cloud.set_refusing(true);
     rig.cloud.drop_connection().await;
     tokio::time::sleep(Duration::from_secs(59)).await;

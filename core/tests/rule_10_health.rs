@@ -13,17 +13,11 @@ use mentra_bridge::BridgeEvent;
 use mentra_bridge::cloud::Outgoing;
 use mentra_bridge::wire::proto::glasses_to_phone::Body as G;
 
-async fn live(rig: &Rig, id: &str) {
-    glasses_connected(&rig.cloud).await;
-    cloud_start(&rig.cloud, id, "app", None).await;
-    expect_status(&rig.cloud, 0, id, &["streaming"], Duration::from_secs(5)).await;
-}
-
 #[tokio::test(start_paused = true)]
 async fn rule_10_low_battery_warns_then_stops_and_refuses_starts() {
     let rig = virtual_rig(247, quick_glasses(), Default::default());
     let mut events = rig.bridge.subscribe();
-    live(&rig, "s1").await;
+    live(&rig, "s1", "app").await;
     let c = rig.cloud.cursor();
     rig.glasses.set_battery(9.0).await;
     let (_, warned) = rig
@@ -64,7 +58,7 @@ async fn rule_10_low_battery_warns_then_stops_and_refuses_starts() {
 #[tokio::test(start_paused = true)]
 async fn rule_10_heat_throttles_the_bitrate_then_stops_the_stream() {
     let rig = virtual_rig(247, quick_glasses(), Default::default());
-    live(&rig, "s1").await;
+    live(&rig, "s1", "app").await;
     let c = rig.cloud.cursor();
     rig.glasses.set_temperature(82.0).await;
     rig.cloud

@@ -284,15 +284,7 @@ impl Session {
                 max,
             });
         }
-        self.transmit(&encoded);
-        self.pending.insert(
-            id,
-            Pending {
-                encoded,
-                attempts: 1,
-                deadline: now + self.config.ack_timeout,
-            },
-        );
+        self.transmit_tracked(now, id, encoded);
         Ok(id)
     }
 
@@ -371,27 +363,19 @@ impl Session {
 
     /// Which deadline comes next, and when.
     pub fn next_timer(&self) -> Option<(Timer, Instant)> {
-        let mut best: Option<(Timer, Instant)> = None;
-        let mut consider = |t: Timer, at: Option<Instant>| {
-            if let Some(at) = at {
-                if best.is_none_or(|(_, b)| at < b) {
-                    best = Some((t, at));
-                }
-            }
-        };
-        consider(Timer::PartialMessage, self.reassembler.poll_timeout());
-        consider(
-            Timer::AckRetry,
-            self.pending.values().map(|p| p.deadline).min(),
-        );
-        if self.is_ready() && !self.liveness_reported {
-            consider(Timer::Ping, Some(self.ping_deadline()));
-            consider(
+        let alive = self.is_ready() && !self.liveness_reported;
+        crate::deadline::earliest([
+            (Timer::PartialMessage, self.reassembler.poll_timeout()),
+            (
+                Timer::AckRetry,
+                self.pending.values().map(|p| p.deadline).min(),
+            ),
+            (Timer::Ping, alive.then(|| self.ping_deadline())),
+            (
                 Timer::Liveness,
-                Some(self.last_rx + self.config.liveness_timeout),
-            );
-        }
-        best
+                alive.then(|| self.last_rx + self.config.liveness_timeout),
+            ),
+        ])
     }
 
     fn ping_deadline(&self) -> Instant {
@@ -436,6 +420,12 @@ impl Session {
                 max_message_size: u32::try_from(self.config.max_message_size).unwrap_or(u32::MAX),
             })),
         });
+        self.transmit_tracked(now, id, encoded);
+        self.state = State::ExpectCapabilities { hello_id: id, mtu };
+    }
+
+    /// Sends a command that awaits an answer and arms its retry.
+    fn transmit_tracked(&mut self, now: Instant, id: u32, encoded: Vec<u8>) {
         self.transmit(&encoded);
         self.pending.insert(
             id,
@@ -445,7 +435,6 @@ impl Session {
                 deadline: now + self.config.ack_timeout,
             },
         );
-        self.state = State::ExpectCapabilities { hello_id: id, mtu };
     }
 
     fn link_down(&mut self) {

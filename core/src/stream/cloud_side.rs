@@ -57,43 +57,19 @@ impl StreamSupervisor {
         if let Some(active) = &self.active {
             if active.has_viewer(&id) {
                 debug!(stream = %id, "duplicate start; reporting the current state");
-                let (state, resolved) = (active.state, resolved_of(&active.request));
-                self.report(
-                    StreamUpdate {
-                        stream_id: id,
-                        state,
-                        problem: None,
-                        detail: None,
-                        stats: None,
-                        reconnect: None,
-                        resolved: Some(resolved),
-                    },
-                    app,
-                );
+                self.report_current(id, app);
                 return;
             }
             match (active.kind, kind, active.state) {
                 (StreamKind::Managed, StreamKind::Managed, s) if s != StreamState::Stopping => {
                     info!(stream = %id, joins = %active.glasses_id, "managed start joins the shared stream");
-                    let (state, resolved) = (active.state, resolved_of(&active.request));
                     if let Some(a) = self.active.as_mut() {
                         a.viewers.push(Viewer {
                             stream_id: id.clone(),
                             app_id: app.clone(),
                         });
                     }
-                    self.report(
-                        StreamUpdate {
-                            stream_id: id,
-                            state,
-                            problem: None,
-                            detail: None,
-                            stats: None,
-                            reconnect: None,
-                            resolved: Some(resolved),
-                        },
-                        app,
-                    );
+                    self.report_current(id, app);
                 }
                 (StreamKind::Managed, StreamKind::Unmanaged, _) => {
                     self.refuse(&id, app, StreamProblem::ManagedStreamActive, None);
@@ -265,6 +241,26 @@ impl StreamSupervisor {
         if let Some(a) = self.active.as_mut() {
             a.bridge_keep_alive_at = Some(now + interval);
         }
+    }
+}
+
+impl StreamSupervisor {
+    /// Tells one cloud stream the physical stream's current state and resolved config.
+    fn report_current(&mut self, stream_id: String, app: Option<String>) {
+        let Some(a) = &self.active else { return };
+        let (state, resolved) = (a.state, resolved_of(&a.request));
+        self.report(
+            StreamUpdate {
+                stream_id,
+                state,
+                problem: None,
+                detail: None,
+                stats: None,
+                reconnect: None,
+                resolved: Some(resolved),
+            },
+            app,
+        );
     }
 }
 

@@ -30,23 +30,15 @@ pub enum Timer {
 impl StreamSupervisor {
     /// Which deadline comes next, and when.
     pub fn next_timer(&self) -> Option<(Timer, Instant)> {
-        let mut best: Option<(Timer, Instant)> = None;
-        let mut consider = |t: Timer, at: Option<Instant>| {
-            if let Some(at) = at {
-                if best.is_none_or(|(_, b)| at < b) {
-                    best = Some((t, at));
-                }
-            }
-        };
-        if let Some(a) = &self.active {
-            consider(Timer::StartTimeout, a.start_deadline);
-            consider(Timer::DurationLimit, a.duration_deadline);
-            consider(Timer::KeepAliveAck, a.acks.next_deadline());
-            consider(Timer::BridgeKeepAlive, a.bridge_keep_alive_at);
-            consider(Timer::StopTimeout, a.stop_deadline);
-            consider(Timer::CloudGrace, self.cloud_grace_deadline);
-        }
-        best
+        let a = self.active.as_ref()?;
+        crate::deadline::earliest([
+            (Timer::StartTimeout, a.start_deadline),
+            (Timer::DurationLimit, a.duration_deadline),
+            (Timer::KeepAliveAck, a.acks.next_deadline()),
+            (Timer::BridgeKeepAlive, a.bridge_keep_alive_at),
+            (Timer::StopTimeout, a.stop_deadline),
+            (Timer::CloudGrace, self.cloud_grace_deadline),
+        ])
     }
 
     /// The earliest deadline; `None` while no timer is armed.

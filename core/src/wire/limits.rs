@@ -1,7 +1,25 @@
-//! The string bounds of `proto/mentra/glasses/v1/glasses.options`, enforced before a message
+//! Limits shared with firmware: the string bounds of `proto/mentra/glasses/v1/glasses.options`, enforced before a message
 //! leaves the phone: firmware decodes into fixed buffers and would reject an overlong field.
 
-use super::proto::{PhoneToGlasses, phone_to_glasses::Body as P};
+use super::proto::{CameraLimits, PhoneToGlasses, phone_to_glasses::Body as P};
+
+/// Camera limits of the Mentra Live class: 320–1920 × 240–1080, 100 kbps–10 Mbps, 1–30 fps,
+/// audio 32–320 kbps at 22.05–48 kHz. The bridge's defaults where glasses declare none, and
+/// what the glasses simulator declares.
+pub const DEFAULT_CAMERA_LIMITS: CameraLimits = CameraLimits {
+    min_width: 320,
+    max_width: 1920,
+    min_height: 240,
+    max_height: 1080,
+    min_video_bitrate_bps: 100_000,
+    max_video_bitrate_bps: 10_000_000,
+    min_fps: 1,
+    max_fps: 30,
+    min_audio_bitrate_bps: 32_000,
+    max_audio_bitrate_bps: 320_000,
+    min_audio_sample_rate_hz: 22_050,
+    max_audio_sample_rate_hz: 48_000,
+};
 
 /// Longest stream or ack id, bytes.
 pub const MAX_ID: usize = 64;

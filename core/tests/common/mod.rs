@@ -261,3 +261,18 @@ pub fn glasses_streaming(glasses: &GlassesHandle) -> bool {
         None => false,
     }
 }
+
+/// Glasses connected, then a stream `id` started and live.
+pub async fn live(rig: &Rig, id: &str, app: &str) {
+    glasses_connected(&rig.cloud).await;
+    let cursor = rig.cloud.cursor();
+    cloud_start(&rig.cloud, id, app, None).await;
+    expect_status(
+        &rig.cloud,
+        cursor,
+        id,
+        &["streaming"],
+        Duration::from_secs(5),
+    )
+    .await;
+}
