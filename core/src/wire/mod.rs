@@ -46,5 +46,5 @@ pub const MIN_MTU: u16 = 23;
 pub const DEFAULT_MAX_MESSAGE: usize = 4096;
 /// Hard upper bound on a message: the length field is 16 bits.
 pub const ABSOLUTE_MAX_MESSAGE: usize = u16::MAX as usize;
-/// TCP framing: each message is preceded by its length as u32 big-endian.
-pub const TCP_LENGTH_PREFIX: usize = 4;
+/// TCP framing: each packet is preceded by its length as u16 big-endian.
+pub const TCP_LENGTH_PREFIX: usize = 2;

@@ -3,8 +3,12 @@
 
 mod config;
 mod firmware;
+mod port;
 mod runner;
+mod tcp;
 
 pub use config::{GlassesSimConfig, RtmpBehaviour};
 pub use firmware::{GlassesSim, SimInput};
+pub use port::Port;
 pub use runner::{GlassesHandle, spawn_glasses};
+pub use tcp::TcpGlassesPort;

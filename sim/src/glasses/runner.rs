@@ -13,7 +13,8 @@ use tracing::debug;
 
 use super::config::GlassesSimConfig;
 use super::firmware::{GlassesSim, SimInput};
-use crate::link::{GlassesPort, PortEvent};
+use super::port::Port;
+use crate::link::PortEvent;
 
 /// Controls and observes a running glasses simulator. Dropping it stops the simulator.
 #[derive(Debug)]
@@ -54,8 +55,8 @@ impl Drop for GlassesHandle {
     }
 }
 
-/// Starts the simulator on the current runtime, on the glasses end of a link.
-pub fn spawn_glasses(config: GlassesSimConfig, mut port: GlassesPort) -> GlassesHandle {
+/// Starts the simulator on the current runtime, on the glasses end of a link or a TCP server.
+pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHandle {
     let max = config.max_message_size as usize;
     let (control, mut control_rx) = mpsc::channel(16);
     let sent = Arc::new(Mutex::new(Vec::new()));

@@ -1,0 +1,115 @@
+//! The app moves the bytes: a link for hosts that already own a BLE stack (Nordic's library on
+//! Android, CoreBluetooth on iOS). The host implements [`HostTransport`] to write packets, and
+//! reports connection changes and received packets through a [`HostLinkHandle`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::mpsc;
+
+use super::error::LinkError;
+use super::link::{BoxFuture, GlassesLink, LinkEvent};
+
+/// What the host's BLE stack does for the bridge. Called on a bridge thread; must not block
+/// for long (queue the write and return).
+pub trait HostTransport: Send + Sync + 'static {
+    /// Writes one packet (≤ `min(MTU − 3, 512)` bytes) to the glasses' `cmd` characteristic,
+    /// in call order. An error is logged; report a lost connection with
+    /// [`HostLinkHandle::disconnected`].
+    fn write(&self, packet: Vec<u8>) -> Result<(), String>;
+
+    /// The glasses went silent: drop the connection and reconnect. The default does nothing.
+    fn reconnect(&self) {}
+}
+
+/// Events buffered from the host before the bridge reads them.
+const HOST_QUEUE: usize = 1024;
+
+/// Creates a host link and the handle the host reports through.
+pub fn host_link(transport: Arc<dyn HostTransport>) -> (HostLink, HostLinkHandle) {
+    let (tx, events) = mpsc::channel(HOST_QUEUE);
+    let up = Arc::new(AtomicBool::new(false));
+    (
+        HostLink {
+            transport,
+            events,
+            up: Arc::clone(&up),
+        },
+        HostLinkHandle { tx, up },
+    )
+}
+
+/// A [`GlassesLink`] whose bytes the host app moves.
+pub struct HostLink {
+    transport: Arc<dyn HostTransport>,
+    events: mpsc::Receiver<LinkEvent>,
+    up: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for HostLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostLink")
+    }
+}
+
+impl GlassesLink for HostLink {
+    fn describe(&self) -> String {
+        "host".to_owned()
+    }
+
+    fn send(&mut self, packet: Vec<u8>) -> BoxFuture<'_, Result<(), LinkError>> {
+        let result = if self.up.load(Ordering::SeqCst) {
+            self.transport.write(packet).map_err(LinkError::Io)
+        } else {
+            Err(LinkError::NotConnected)
+        };
+        Box::pin(async move { result })
+    }
+
+    fn next_event(&mut self) -> BoxFuture<'_, Option<LinkEvent>> {
+        Box::pin(self.events.recv())
+    }
+
+    fn recycle(&mut self) -> BoxFuture<'_, ()> {
+        self.transport.reconnect();
+        Box::pin(async {})
+    }
+}
+
+/// How the host tells the bridge what its BLE stack saw. Cheap to clone; callable from any
+/// thread.
+#[derive(Debug, Clone)]
+pub struct HostLinkHandle {
+    tx: mpsc::Sender<LinkEvent>,
+    up: Arc<AtomicBool>,
+}
+
+impl HostLinkHandle {
+    /// The glasses are connected, services discovered, notifications on; `mtu` is the ATT MTU.
+    pub fn connected(&self, mtu: u16) -> Result<(), LinkError> {
+        self.up.store(true, Ordering::SeqCst);
+        self.push(LinkEvent::Up { mtu })
+    }
+
+    /// A notification arrived on the `evt` characteristic.
+    pub fn received(&self, packet: Vec<u8>) -> Result<(), LinkError> {
+        self.push(LinkEvent::Packet(packet))
+    }
+
+    /// The connection dropped.
+    pub fn disconnected(&self, reason: impl Into<String>) -> Result<(), LinkError> {
+        self.up.store(false, Ordering::SeqCst);
+        self.push(LinkEvent::Down {
+            reason: reason.into(),
+        })
+    }
+
+    fn push(&self, event: LinkEvent) -> Result<(), LinkError> {
+        self.tx.try_send(event).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                LinkError::Io("the bridge is not keeping up; event dropped".into())
+            }
+            mpsc::error::TrySendError::Closed(_) => LinkError::Closed,
+        })
+    }
+}

@@ -1,0 +1,78 @@
+//! The stream scenario over a `HostLink`: the app's own BLE stack moves the bytes. Here a Rust
+//! host stands in for Kotlin or Swift, carrying packets between the bridge and the glasses
+//! simulator; everything runs in virtual time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failure
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use mentra_bridge::BridgeConfig;
+use mentra_bridge::bridge::spawn;
+use mentra_bridge::cloud::{BackoffConfig, CloudConfig};
+use mentra_bridge::glasses::{GlassesLink, HostTransport, LinkEvent, host_link};
+use mentra_sim::cloud::{CloudSim, CloudSimConfig, run_stream_script};
+use mentra_sim::glasses::spawn_glasses;
+use mentra_sim::link::{SimLinkConfig, sim_link};
+use tokio::sync::mpsc;
+
+/// The host's "BLE stack": writes go into a queue its radio task drains.
+struct Host {
+    radio: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+impl HostTransport for Host {
+    fn write(&self, packet: Vec<u8>) -> Result<(), String> {
+        self.radio.send(packet).map_err(|_| "radio gone".to_owned())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_stream_over_a_host_link() {
+    let (mut radio, glasses_end, _control) = sim_link(SimLinkConfig {
+        mtu: 185,
+        ..Default::default()
+    });
+    let glasses = spawn_glasses(quick_glasses(), glasses_end);
+    let (writes, mut to_radio) = mpsc::unbounded_channel();
+    let (link, handle) = host_link(Arc::new(Host { radio: writes }));
+    // The host's radio task: packets out, and connection events and notifications in.
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                p = to_radio.recv() => match p {
+                    Some(p) => { let _ = radio.send(p).await; }
+                    None => return,
+                },
+                e = radio.next_event() => match e {
+                    Some(LinkEvent::Up { mtu }) => { let _ = handle.connected(mtu); }
+                    Some(LinkEvent::Packet(p)) => { let _ = handle.received(p); }
+                    Some(LinkEvent::Down { reason }) => { let _ = handle.disconnected(reason); }
+                    None => return,
+                },
+            }
+        }
+    });
+    let (cloud, connector) = CloudSim::in_memory(CloudSimConfig::default());
+    let config = BridgeConfig {
+        cloud: CloudConfig {
+            url: cloud.url(),
+            backoff: BackoffConfig {
+                initial: Duration::from_millis(50),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let bridge = spawn(config, Box::new(link), connector).unwrap();
+    let report = run_stream_script(&cloud, &quick_script("shost"), &mut |_| {})
+        .await
+        .expect("the stream completes over the host link");
+    assert_eq!(report.acked.len(), 3);
+    assert_eq!(cloud_saw(&cloud), glasses_said(&glasses));
+    bridge.shutdown().await;
+}
