@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use clap::Args;
 use mentra_bridge::cloud::CloudConfig;
+use mentra_bridge::glasses::{GlassesLink, TcpLink, TcpLinkConfig};
 use mentra_bridge::{Bridge, BridgeConfig, Redacted};
 use mentra_sim::glasses::{GlassesSimConfig, spawn_glasses};
 use mentra_sim::link::{SimLinkConfig, sim_link};
@@ -25,9 +26,13 @@ pub(crate) struct RunArgs {
     /// stays out of your shell history.
     #[arg(long, env = "MENTRA_TOKEN", hide_env_values = true)]
     token: String,
-    /// Which glasses to use.
+    /// Which glasses to use when no --link is given.
     #[arg(long, value_enum, default_value_t = GlassesChoice::Sim)]
     glasses: GlassesChoice,
+    /// The link to the glasses: `sim`, or `tcp://HOST:PORT` for glasses on the LAN (try
+    /// `mentra-glasses-sim --tcp 127.0.0.1:7000`). BLE links are not built yet.
+    #[arg(long, value_name = "LINK")]
+    link: Option<String>,
     /// ATT MTU of the simulated glasses link.
     #[arg(long, default_value_t = 247, value_parser = clap::value_parser!(u16).range(23..=517))]
     mtu: u16,
@@ -36,12 +41,33 @@ pub(crate) struct RunArgs {
 pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
     let t0 = Instant::now();
     let printer = Printer::new(t0);
-    let GlassesChoice::Sim = args.glasses;
-    let (phone_end, glasses_end, _link) = sim_link(SimLinkConfig {
-        mtu: args.mtu,
-        ..Default::default()
+    let link = args.link.as_deref().unwrap_or(match args.glasses {
+        GlassesChoice::Sim => "sim",
     });
-    let glasses = spawn_glasses(GlassesSimConfig::default(), glasses_end);
+    let (link, glasses): (Box<dyn GlassesLink>, _) = if link == "sim" {
+        let (phone_end, glasses_end, _control) = sim_link(SimLinkConfig {
+            mtu: args.mtu,
+            ..Default::default()
+        });
+        (
+            Box::new(phone_end),
+            Some(spawn_glasses(GlassesSimConfig::default(), glasses_end)),
+        )
+    } else if let Some(address) = link.strip_prefix("tcp://") {
+        if address.is_empty() || !address.contains(':') {
+            return Err(format!(
+                "--link {link}: give the glasses as tcp://HOST:PORT"
+            ));
+        }
+        (Box::new(TcpLink::new(TcpLinkConfig::new(address))), None)
+    } else if link == "ble" || link.starts_with("ble:") {
+        return Err(
+            "BLE links are not built into this version yet: use --link tcp://HOST:PORT or --link sim"
+                .into(),
+        );
+    } else {
+        return Err(format!("--link {link}: expected sim or tcp://HOST:PORT"));
+    };
     let config = BridgeConfig {
         cloud: CloudConfig {
             url: args.cloud,
@@ -50,7 +76,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
         },
         ..Default::default()
     };
-    let bridge = Bridge::start(config, Box::new(phone_end)).map_err(|e| e.to_string())?;
+    let bridge = Bridge::start(config, link).map_err(|e| e.to_string())?;
     printer.say("run", "bridge started; Ctrl-C to stop");
     let mut events = bridge.subscribe();
     loop {

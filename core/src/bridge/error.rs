@@ -30,6 +30,24 @@ pub enum BridgeError {
     /// The bridge's runtime could not be created (out of threads or memory).
     #[error("cannot start the bridge runtime: {0}")]
     Runtime(String),
+    /// No glasses are connected: connect them, then try again.
+    #[error("no glasses are connected")]
+    GlassesNotConnected,
+    /// The glasses link is not encrypted, so Wi-Fi credentials were not sent. Pair (bond) the
+    /// glasses first, or explicitly allow an unencrypted link.
+    #[error(
+        "the glasses link is not encrypted: pair the glasses first, or explicitly allow sending the password unencrypted"
+    )]
+    UnencryptedLink,
+    /// A value the caller gave is not acceptable; the message says which and why.
+    #[error("{0}")]
+    InvalidArgument(&'static str),
+    /// The glasses refused or did not answer; the detail says which.
+    #[error("the glasses did not do it: {0}")]
+    Glasses(String),
+    /// No answer in time.
+    #[error("no answer from the glasses within {0} s")]
+    Timeout(u64),
     /// The bridge has stopped.
     #[error("the bridge has stopped")]
     Stopped,

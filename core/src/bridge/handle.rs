@@ -7,13 +7,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::runtime::Runtime;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::config::BridgeConfig;
 use super::error::BridgeError;
+use super::event::WifiInfo;
 use super::publisher::{Publisher, Subscription};
 use super::runloop::{Command, Driver};
 use super::state::BridgeState;
+use super::wifi::{WifiCredentials, WifiNetwork, WifiReply, WifiRequest};
+
+/// How long a Wi-Fi request may take.
+const WIFI_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a Wi-Fi scan may take.
+const SCAN_TIMEOUT: Duration = Duration::from_secs(30);
 use crate::cloud::{CloudClient, CloudConnector, TcpConnector};
 use crate::glasses::{GlassesLink, Session};
 use crate::health::HealthMonitor;
@@ -41,6 +48,48 @@ impl BridgeHandle {
     /// True once the bridge has stopped.
     pub fn is_stopped(&self) -> bool {
         *self.stopped.borrow()
+    }
+
+    /// Sends Wi-Fi credentials to the glasses; returns once they acknowledged them. Refused
+    /// over an unencrypted link unless `allow_unencrypted_link` is set. The glasses report
+    /// the resulting connection as a [`crate::BridgeEvent::Wifi`].
+    pub async fn set_wifi(&self, credentials: WifiCredentials) -> Result<(), BridgeError> {
+        match self
+            .wifi(WifiRequest::Set(credentials), WIFI_TIMEOUT)
+            .await?
+        {
+            WifiReply::Done => Ok(()),
+            other => Err(BridgeError::Glasses(format!("unexpected answer {other:?}"))),
+        }
+    }
+
+    /// Asks the glasses to scan; returns every network they saw, strongest first.
+    pub async fn scan_wifi(&self) -> Result<Vec<WifiNetwork>, BridgeError> {
+        match self.wifi(WifiRequest::Scan, SCAN_TIMEOUT).await? {
+            WifiReply::Networks(n) => Ok(n),
+            other => Err(BridgeError::Glasses(format!("unexpected answer {other:?}"))),
+        }
+    }
+
+    /// Reads the glasses' Wi-Fi status.
+    pub async fn wifi_status(&self) -> Result<WifiInfo, BridgeError> {
+        match self.wifi(WifiRequest::Status, WIFI_TIMEOUT).await? {
+            WifiReply::Status(s) => Ok(s),
+            other => Err(BridgeError::Glasses(format!("unexpected answer {other:?}"))),
+        }
+    }
+
+    async fn wifi(&self, request: WifiRequest, limit: Duration) -> Result<WifiReply, BridgeError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Wifi(request, tx))
+            .await
+            .map_err(|_| BridgeError::Stopped)?;
+        match tokio::time::timeout(limit, rx).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(_)) => Err(BridgeError::Stopped),
+            Err(_) => Err(BridgeError::Timeout(limit.as_secs())),
+        }
     }
 
     /// Asks the bridge to stop and waits until it has (the cloud socket is closed politely).
@@ -79,6 +128,7 @@ pub fn spawn(
         publisher: Arc::clone(&publisher),
         in_flight: HashMap::new(),
         glasses: None,
+        wifi: Default::default(),
     };
     tokio::spawn(async move {
         driver.run().await;

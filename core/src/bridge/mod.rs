@@ -8,6 +8,7 @@ mod handle;
 mod publisher;
 mod runloop;
 mod state;
+mod wifi;
 
 pub use config::BridgeConfig;
 pub use error::BridgeError;
@@ -18,3 +19,4 @@ pub use event::{
 pub use handle::{Bridge, BridgeHandle, spawn};
 pub use publisher::Subscription;
 pub use state::BridgeState;
+pub use wifi::{WifiCredentials, WifiNetwork, WifiSecurity};

@@ -14,6 +14,7 @@ use super::event::{
     ThermalLevel, Warning, WifiInfo,
 };
 use super::publisher::Publisher;
+use super::wifi::{Responder, WifiRequest, WifiRequests};
 use crate::cloud::{
     CloudClient, CloudEvent, ConnectionStateUpdate, GlassesBatteryUpdate, Outgoing,
 };
@@ -29,9 +30,9 @@ use crate::wire::proto::{ThermalState, glasses_to_phone::Body as G};
 use std::sync::Arc;
 
 /// Requests from the bridge's handle to its loop.
-#[derive(Debug)]
 pub(crate) enum Command {
     Shutdown,
+    Wifi(WifiRequest, Responder),
 }
 
 pub(crate) struct Driver {
@@ -46,6 +47,7 @@ pub(crate) struct Driver {
     /// Commands sent to the glasses and not yet answered: message id → (stream, kind).
     pub(crate) in_flight: HashMap<u32, (String, CommandKind)>,
     pub(crate) glasses: Option<GlassesInfo>,
+    pub(crate) wifi: WifiRequests,
 }
 
 fn now() -> std::time::Instant {
@@ -64,6 +66,9 @@ impl Driver {
                 tokio::select! {
                     cmd = self.commands.recv() => match cmd {
                         Some(Command::Shutdown) | None => break,
+                        Some(Command::Wifi(request, reply)) => {
+                            self.wifi.begin(&mut self.session, self.glasses.as_ref(), now(), request, reply);
+                        }
                     },
                     event = self.cloud_events.recv(), if cloud_open => match event {
                         Some(e) => self.on_cloud(e),
@@ -224,14 +229,18 @@ impl Driver {
             }
             SessionEvent::Down => {
                 self.in_flight.clear();
+                self.wifi.link_down();
                 self.glasses = None;
                 self.to_cloud(self.connection_update());
                 self.supervisor.handle_input(now, StreamInput::GlassesDown);
             }
             SessionEvent::Message(incoming) => self.on_glasses_message(now, incoming),
             SessionEvent::Acked { request } => {
-                self.in_flight.remove(&request);
+                if !self.wifi.acked(request) {
+                    self.in_flight.remove(&request);
+                }
             }
+            SessionEvent::Failed { request, reason } if self.wifi.failed(request, &reason) => {}
             SessionEvent::Failed { request, reason } => {
                 if let Some((stream_id, kind)) = self.in_flight.remove(&request) {
                     self.supervisor.handle_input(
@@ -269,6 +278,7 @@ impl Driver {
         if incoming.reply_to != 0 {
             self.in_flight.remove(&incoming.reply_to);
         }
+        self.wifi.message(incoming.reply_to, &incoming.body);
         match incoming.body {
             G::StreamStatus(s) => {
                 if let Some(t) = s.stats.as_ref().map(|st| st.temperature_c) {
