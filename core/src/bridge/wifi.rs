@@ -184,7 +184,7 @@ impl WifiRequests {
                 }
                 if result.complete {
                     if let Some((reply, mut networks)) = self.scanning.take() {
-                        networks.sort_by(|a, b| b.rssi_dbm.cmp(&a.rssi_dbm));
+                        networks.sort_by_key(|n| std::cmp::Reverse(n.rssi_dbm));
                         let _ = reply.send(Ok(WifiReply::Networks(networks)));
                     }
                 }
