@@ -29,6 +29,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run the bridge against a MentraOS-compatible cloud until Ctrl-C.
     Run(run::RunArgs),
+    /// Scan for Mentra glasses over Bluetooth LE and list them.
+    Scan(run::ScanArgs),
 }
 
 /// Which glasses to talk to.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Run(args) => runtime.block_on(run::run(args)),
+        Command::Scan(args) => runtime.block_on(run::scan(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

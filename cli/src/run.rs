@@ -8,7 +8,9 @@ use tokio::time::Instant;
 
 use clap::Args;
 use mentra_bridge::cloud::CloudConfig;
-use mentra_bridge::glasses::{GlassesLink, TcpLink, TcpLinkConfig};
+use mentra_bridge::glasses::{
+    BleLink, BleLinkConfig, GlassesLink, TcpLink, TcpLinkConfig, scan_for_glasses,
+};
 use mentra_bridge::{Bridge, BridgeConfig, Redacted};
 use mentra_sim::glasses::{GlassesSimConfig, spawn_glasses};
 use mentra_sim::link::{SimLinkConfig, sim_link};
@@ -29,8 +31,9 @@ pub(crate) struct RunArgs {
     /// Which glasses to use when no --link is given.
     #[arg(long, value_enum, default_value_t = GlassesChoice::Sim)]
     glasses: GlassesChoice,
-    /// The link to the glasses: `sim`, or `tcp://HOST:PORT` for glasses on the LAN (try
-    /// `mentra-glasses-sim --tcp 127.0.0.1:7000`). BLE links are not built yet.
+    /// The link to the glasses: `sim`, `ble` (the first Mentra glasses found), `ble:ID`
+    /// (an id, address or name from `mentra-bridge scan`), or `tcp://HOST:PORT` for glasses on
+    /// the LAN (try `mentra-glasses-sim --tcp 127.0.0.1:7000`).
     #[arg(long, value_name = "LINK")]
     link: Option<String>,
     /// ATT MTU of the simulated glasses link.
@@ -61,12 +64,15 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
         }
         (Box::new(TcpLink::new(TcpLinkConfig::new(address))), None)
     } else if link == "ble" || link.starts_with("ble:") {
-        return Err(
-            "BLE links are not built into this version yet: use --link tcp://HOST:PORT or --link sim"
-                .into(),
-        );
+        let config = BleLinkConfig {
+            device: link.strip_prefix("ble:").map(str::to_owned),
+            ..Default::default()
+        };
+        (Box::new(BleLink::new(config)), None)
     } else {
-        return Err(format!("--link {link}: expected sim or tcp://HOST:PORT"));
+        return Err(format!(
+            "--link {link}: expected sim, ble[:ID] or tcp://HOST:PORT"
+        ));
     };
     let config = BridgeConfig {
         cloud: CloudConfig {
@@ -94,5 +100,38 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
     let _ = tokio::task::spawn_blocking(move || bridge.shutdown()).await;
     tokio::time::sleep(Duration::from_millis(10)).await;
     drop(glasses);
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// How long to scan, in seconds.
+    #[arg(long, default_value_t = 8)]
+    seconds: u64,
+}
+
+pub(crate) async fn scan(args: ScanArgs) -> Result<(), String> {
+    let printer = Printer::new(Instant::now());
+    printer.say(
+        "scan",
+        &format!("looking for Mentra glasses for {} s…", args.seconds),
+    );
+    let found = scan_for_glasses(Duration::from_secs(args.seconds.clamp(1, 120)))
+        .await
+        .map_err(|e| format!("cannot scan: {e}"))?;
+    if found.is_empty() {
+        return Err("no Mentra glasses found: are they on, charged and close by?".into());
+    }
+    for g in found {
+        printer.say(
+            "found",
+            &format!(
+                "{}  {}  {}",
+                g.id,
+                g.name.as_deref().unwrap_or("(no name)"),
+                g.rssi.map(|r| format!("{r} dBm")).unwrap_or_default()
+            ),
+        );
+    }
     Ok(())
 }

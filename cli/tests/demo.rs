@@ -97,3 +97,23 @@ fn an_unknown_scenario_is_a_clear_error() {
     assert!(!ok);
     assert!(stderr.contains("--list-scenarios"), "{stderr}");
 }
+
+#[test]
+fn scan_without_bluetooth_says_so_and_exits_non_zero() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mentra-bridge"))
+        .args(["scan", "--seconds", "1"])
+        // No system bus at all, whatever this machine has.
+        .env(
+            "DBUS_SYSTEM_BUS_ADDRESS",
+            "unix:path=/nonexistent/mentra-test-no-bus",
+        )
+        .output()
+        .expect("the binary runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no Bluetooth available"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && stderr.lines().count() <= 2,
+        "{stderr}"
+    );
+}

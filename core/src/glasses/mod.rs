@@ -1,7 +1,8 @@
 //! The glasses side: the [`GlassesLink`] seam every transport implements (BLE, TCP, the app's
-//! own BLE stack, the simulator), the links the bridge ships ([`TcpLink`], [`HostLink`]), and the [`Session`]
+//! own BLE stack, the simulator), the links the bridge ships ([`BleLink`], [`TcpLink`], [`HostLink`]), and the [`Session`]
 //! machine that runs our protocol over them.
 
+mod ble;
 mod error;
 mod host;
 mod info;
@@ -9,6 +10,7 @@ mod link;
 mod session;
 mod tcp;
 
+pub use ble::{BleError, BleLink, BleLinkConfig, FoundGlasses, scan_for_glasses};
 pub use error::{CommandFailure, LinkError, SessionConfigError, SessionError};
 pub use host::{HostLink, HostLinkHandle, HostTransport, host_link};
 pub use info::GlassesInfo;
