@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod bluez;
 pub mod cloud;
 pub mod glasses;
 pub mod link;

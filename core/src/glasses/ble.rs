@@ -140,17 +140,18 @@ async fn adapter() -> Result<Adapter, BleError> {
 /// Scans for Mentra glasses for `duration` and lists what was found.
 pub async fn scan_for_glasses(duration: Duration) -> Result<Vec<FoundGlasses>, BleError> {
     let adapter = adapter().await?;
-    scan(&adapter, duration, None)
+    scan(&adapter, duration, None, false)
         .await
         .map(|found| found.into_iter().map(|(_, g)| g).collect())
 }
 
-/// Scans (service filter as a hint; results post-filtered) until `wanted` shows up or the time
-/// is up. Returns the matching peripherals.
+/// Scans (service filter as a hint; results post-filtered) for `duration`, or until a match
+/// shows up when `first` is set. Returns the matching peripherals.
 async fn scan(
     adapter: &Adapter,
     duration: Duration,
     wanted: Option<&str>,
+    first: bool,
 ) -> Result<Vec<(Peripheral, FoundGlasses)>, BleError> {
     adapter
         .start_scan(ScanFilter {
@@ -163,7 +164,7 @@ async fn scan(
     while Instant::now() < deadline {
         sleep(Duration::from_millis(250)).await;
         found = matching(adapter, wanted).await;
-        if wanted.is_some() && !found.is_empty() {
+        if first && !found.is_empty() {
             break;
         }
     }
@@ -352,7 +353,7 @@ async fn connect_once(
     events: &mpsc::Sender<LinkEvent>,
 ) -> Ended {
     let gatt = config.gatt_timeout;
-    let found = match scan(adapter, config.scan_timeout, config.device.as_deref()).await {
+    let found = match scan(adapter, config.scan_timeout, config.device.as_deref(), true).await {
         Ok(found) => found,
         Err(e) => return Ended::Failed(e.to_string()),
     };
