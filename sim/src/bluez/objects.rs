@@ -181,6 +181,18 @@ impl FakeBluez {
         }
     }
 
+    /// The glasses vanish: the connection drops and the device leaves the adapter's list, as
+    /// when they are switched off.
+    pub async fn vanish(&self) {
+        self.force_disconnect().await;
+        let server = self.connection.object_server();
+        for path in [EVT, CMD] {
+            let _ = server.remove::<Characteristic, _>(path).await;
+        }
+        let _ = server.remove::<Service, _>(SERVICE).await;
+        let _ = server.remove::<Device, _>(DEVICE).await;
+    }
+
     /// While on, every write to `cmd` fails with an ATT error (`org.bluez.Error.Failed`).
     pub fn set_write_error(&self, on: bool) {
         self.shared.write_error.store(on, Ordering::SeqCst);

@@ -31,6 +31,8 @@ pub enum SimInput {
     SetBattery(f64),
     /// Test knob: set the temperature, °C.
     SetTemperature(f64),
+    /// Test knob: send this many battery reports back to back (a notification burst).
+    Burst(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -166,6 +168,12 @@ impl GlassesSim {
             }
             SimInput::SetBattery(p) => self.battery = p.clamp(0.0, 100.0),
             SimInput::SetTemperature(t) => self.temperature = t,
+            SimInput::Burst(n) => {
+                for _ in 0..n {
+                    let report = self.battery_report();
+                    self.emit(0, report);
+                }
+            }
             SimInput::Message(m) => self.message(now, m),
         }
     }

@@ -40,6 +40,11 @@ impl GlassesHandle {
         let _ = self.control.send(SimInput::SetTemperature(celsius)).await;
     }
 
+    /// Sends `n` battery reports back to back.
+    pub async fn burst(&self, n: u32) {
+        let _ = self.control.send(SimInput::Burst(n)).await;
+    }
+
     /// Every message the glasses sent so far, in order.
     pub fn sent(&self) -> Vec<GlassesToPhone> {
         self.sent
