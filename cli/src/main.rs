@@ -3,6 +3,8 @@
 //! against any MentraOS-compatible cloud.
 
 mod demo;
+mod glasses_cmd;
+mod link;
 mod print;
 mod run;
 mod scenario;
@@ -31,6 +33,18 @@ enum Command {
     Run(run::RunArgs),
     /// Scan for Mentra glasses over Bluetooth LE and list them.
     Scan(run::ScanArgs),
+    /// Connect to the glasses and show what they report.
+    Connect(glasses_cmd::LinkArgs),
+    /// Show the glasses' battery, temperature, Wi-Fi and stream.
+    Status(glasses_cmd::LinkArgs),
+    /// Start or stop a stream directly (no cloud).
+    #[command(subcommand)]
+    Stream(glasses_cmd::StreamCommand),
+    /// Set up or inspect the glasses' Wi-Fi.
+    #[command(subcommand)]
+    Wifi(glasses_cmd::WifiCommand),
+    /// Print the glasses' stream state, battery and temperature live, until Ctrl-C.
+    Watch(glasses_cmd::LinkArgs),
 }
 
 /// Which glasses to talk to.
@@ -73,6 +87,12 @@ fn main() -> ExitCode {
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Run(args) => runtime.block_on(run::run(args)),
         Command::Scan(args) => runtime.block_on(run::scan(args)),
+        Command::Connect(args) | Command::Status(args) => {
+            runtime.block_on(glasses_cmd::status(args))
+        }
+        Command::Stream(c) => runtime.block_on(glasses_cmd::stream(c)),
+        Command::Wifi(c) => runtime.block_on(glasses_cmd::wifi(c)),
+        Command::Watch(args) => runtime.block_on(glasses_cmd::watch(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

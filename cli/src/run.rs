@@ -8,12 +8,8 @@ use tokio::time::Instant;
 
 use clap::Args;
 use mentra_bridge::cloud::CloudConfig;
-use mentra_bridge::glasses::{
-    BleLink, BleLinkConfig, GlassesLink, TcpLink, TcpLinkConfig, scan_for_glasses,
-};
+use mentra_bridge::glasses::scan_for_glasses;
 use mentra_bridge::{Bridge, BridgeConfig, Redacted};
-use mentra_sim::glasses::{GlassesSimConfig, spawn_glasses};
-use mentra_sim::link::{SimLinkConfig, sim_link};
 
 use crate::GlassesChoice;
 use crate::print::Printer;
@@ -47,33 +43,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
     let link = args.link.as_deref().unwrap_or(match args.glasses {
         GlassesChoice::Sim => "sim",
     });
-    let (link, glasses): (Box<dyn GlassesLink>, _) = if link == "sim" {
-        let (phone_end, glasses_end, _control) = sim_link(SimLinkConfig {
-            mtu: args.mtu,
-            ..Default::default()
-        });
-        (
-            Box::new(phone_end),
-            Some(spawn_glasses(GlassesSimConfig::default(), glasses_end)),
-        )
-    } else if let Some(address) = link.strip_prefix("tcp://") {
-        if address.is_empty() || !address.contains(':') {
-            return Err(format!(
-                "--link {link}: give the glasses as tcp://HOST:PORT"
-            ));
-        }
-        (Box::new(TcpLink::new(TcpLinkConfig::new(address))), None)
-    } else if link == "ble" || link.starts_with("ble:") {
-        let config = BleLinkConfig {
-            device: link.strip_prefix("ble:").map(str::to_owned),
-            ..Default::default()
-        };
-        (Box::new(BleLink::new(config)), None)
-    } else {
-        return Err(format!(
-            "--link {link}: expected sim, ble[:ID] or tcp://HOST:PORT"
-        ));
-    };
+    let (link, glasses) = crate::link::open(link, args.mtu)?;
     let config = BridgeConfig {
         cloud: CloudConfig {
             url: args.cloud,

@@ -117,3 +117,61 @@ fn scan_without_bluetooth_says_so_and_exits_non_zero() {
         "{stderr}"
     );
 }
+
+fn cli(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mentra-bridge"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn glasses_commands_work_without_a_cloud() {
+    let (ok, stdout, stderr) = cli(&["status", "--link", "sim"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("glasses    connected") && stdout.contains("wifi       on sim-wifi"));
+
+    let (ok, stdout, stderr) = cli(&["wifi", "scan", "--link", "sim"]);
+    assert!(ok && stdout.contains("sim-wifi"), "{stdout}\n{stderr}");
+
+    // The bridge keeps a local stream alive and enforces its duration itself.
+    let (ok, stdout, stderr) = cli(&[
+        "stream",
+        "start",
+        "--link",
+        "sim",
+        "--url",
+        "rtmp://127.0.0.1/live/STREAMKEY",
+        "--duration",
+        "2",
+    ]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("streaming") && stdout.contains("duration_limit"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("STREAMKEY") && !stderr.contains("STREAMKEY"));
+}
+
+#[test]
+fn unreachable_glasses_are_a_clear_error() {
+    let (ok, _, stderr) = cli(&[
+        "status",
+        "--link",
+        "tcp://127.0.0.1:1",
+        "--connect-timeout",
+        "2",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("could not connect to the glasses"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = cli(&["status", "--link", "carrier-pigeon"]);
+    assert!(!ok && stderr.contains("expected sim | ble"), "{stderr}");
+}

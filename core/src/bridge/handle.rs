@@ -21,10 +21,11 @@ use super::wifi::{WifiCredentials, WifiNetwork, WifiReply, WifiRequest};
 const WIFI_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a Wi-Fi scan may take.
 const SCAN_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::cloud::CloudCommand;
 use crate::cloud::{CloudClient, CloudConnector, TcpConnector};
 use crate::glasses::{GlassesLink, Session};
 use crate::health::HealthMonitor;
-use crate::stream::StreamSupervisor;
+use crate::stream::{StreamInput, StreamSupervisor};
 
 /// A cheap, cloneable handle to a running bridge.
 #[derive(Debug, Clone)]
@@ -92,6 +93,15 @@ impl BridgeHandle {
         }
     }
 
+    /// Gives the bridge a camera command as if it came from the cloud: for local control and
+    /// desktop testing (`mentra-bridge stream start`). Outcomes arrive as events.
+    pub async fn command(&self, command: CloudCommand) -> Result<(), BridgeError> {
+        self.commands
+            .send(Command::Local(Box::new(command)))
+            .await
+            .map_err(|_| BridgeError::Stopped)
+    }
+
     /// Asks the bridge to stop and waits until it has (the cloud socket is closed politely).
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown).await;
@@ -111,9 +121,19 @@ pub fn spawn(
     }
     let now = tokio::time::Instant::now().into_std();
     let session = Session::new(config.session.clone(), now)?;
-    let supervisor = StreamSupervisor::new(config.stream.clone(), now)?;
+    let mut supervisor = StreamSupervisor::new(config.stream.clone(), now)?;
+    if config.cloud.url.is_empty() {
+        supervisor.handle_input(now, StreamInput::NoCloud);
+    }
     let health = HealthMonitor::new(config.health.clone(), now)?;
-    let (cloud, cloud_events) = CloudClient::spawn(config.cloud.clone(), connector)?;
+    // No cloud URL: local control only (desktop testing); the bridge keeps streams alive.
+    let (cloud, cloud_events) = if config.cloud.url.is_empty() {
+        let (_, none) = mpsc::channel(1);
+        (None, none)
+    } else {
+        let (c, events) = CloudClient::spawn(config.cloud.clone(), connector)?;
+        (Some(c), events)
+    };
     let (tx, rx) = mpsc::channel(8);
     let publisher = Publisher::new(config.event_capacity);
     let (stopped_tx, stopped_rx) = watch::channel(false);

@@ -33,6 +33,7 @@ use std::sync::Arc;
 pub(crate) enum Command {
     Shutdown,
     Wifi(WifiRequest, Responder),
+    Local(Box<crate::cloud::CloudCommand>),
 }
 
 pub(crate) struct Driver {
@@ -40,7 +41,8 @@ pub(crate) struct Driver {
     pub(crate) supervisor: StreamSupervisor,
     pub(crate) health: HealthMonitor,
     pub(crate) link: Box<dyn GlassesLink>,
-    pub(crate) cloud: CloudClient,
+    /// `None` in local mode (no cloud URL).
+    pub(crate) cloud: Option<CloudClient>,
     pub(crate) cloud_events: mpsc::Receiver<CloudEvent>,
     pub(crate) commands: mpsc::Receiver<Command>,
     pub(crate) publisher: Arc<Publisher>,
@@ -66,6 +68,9 @@ impl Driver {
                 tokio::select! {
                     cmd = self.commands.recv() => match cmd {
                         Some(Command::Shutdown) | None => break,
+                        Some(Command::Local(c)) => {
+                            self.supervisor.handle_input(now(), StreamInput::Cloud(*c));
+                        }
                         Some(Command::Wifi(request, reply)) => {
                             self.wifi.begin(&mut self.session, self.glasses.as_ref(), now(), request, reply);
                         }
@@ -90,7 +95,9 @@ impl Driver {
                 self.drain().await;
             }
             info!("bridge stopping");
-            self.cloud.shutdown().await;
+            if let Some(cloud) = &self.cloud {
+                cloud.shutdown().await;
+            }
             self.publisher.close();
         }
         .instrument(span)
@@ -142,13 +149,12 @@ impl Driver {
             LinkEvent::Packet(p) => SessionInput::Packet(p),
             LinkEvent::Down { reason } => {
                 info!(%reason, "glasses link down");
-                if self.session.is_ready() || self.glasses.is_some() {
-                    self.publisher.publish(BridgeEvent::Glasses(
-                        GlassesConnectionState::Disconnected {
-                            reason: Some(reason),
-                        },
-                    ));
-                }
+                // Links report a drop once per outage, so the UI always learns why.
+                self.publisher.publish(BridgeEvent::Glasses(
+                    GlassesConnectionState::Disconnected {
+                        reason: Some(reason),
+                    },
+                ));
                 SessionInput::LinkDown
             }
         };
@@ -409,7 +415,8 @@ impl Driver {
 
     fn to_cloud(&self, message: Outgoing) {
         trace!(?message, "to cloud");
-        if let Err(e) = self.cloud.send(message) {
+        let Some(cloud) = &self.cloud else { return };
+        if let Err(e) = cloud.send(message) {
             warn!("message for the cloud not queued: {e}");
         }
     }

@@ -123,7 +123,9 @@ impl StreamSupervisor {
             stop_reason: None,
             stop_pending: false,
             acks: AckWindow::new(self.config.keep_alive_window),
-            bridge_keep_alive_at: None,
+            bridge_keep_alive_at: self
+                .local
+                .then(|| now + self.config.bridge_keep_alive_interval),
             link_lost: false,
             restarts: 0,
             throttled: false,

@@ -93,6 +93,8 @@ pub enum StreamInput {
     },
     /// Battery or temperature changed band.
     Health(HealthChange),
+    /// There is no cloud (local control): the bridge keeps every stream alive itself.
+    NoCloud,
 }
 
 /// Stream statistics, as the UI sees them.
@@ -183,6 +185,8 @@ pub struct StreamSupervisor {
     pub(crate) battery: BatteryBand,
     pub(crate) heat: HeatBand,
     pub(crate) bridge_ack_seq: u32,
+    /// No cloud: feed the glasses' watchdog for every stream.
+    pub(crate) local: bool,
     pub(crate) out: VecDeque<StreamOutput>,
 }
 
@@ -199,6 +203,7 @@ impl StreamSupervisor {
             battery: BatteryBand::Normal,
             heat: HeatBand::Normal,
             bridge_ack_seq: 0,
+            local: false,
             out: VecDeque::new(),
         })
     }
@@ -237,6 +242,7 @@ impl StreamSupervisor {
                 reason,
             } => self.command_failed(now, stream_id, kind, reason),
             StreamInput::Health(change) => self.health(now, change),
+            StreamInput::NoCloud => self.local = true,
         }
     }
 

@@ -326,3 +326,14 @@ fn rule_13_bad_input_never_panics_or_wedges() {
     let out = h.glasses("ok", W::Streaming, StreamErrorCode::None);
     assert_eq!(words(&out), [("ok".into(), "streaming".into(), None)]);
 }
+
+#[test]
+fn without_a_cloud_the_bridge_keeps_streams_alive_and_never_applies_the_grace() {
+    let mut h = H::new();
+    h.input(StreamInput::NoCloud);
+    h.live("s1", "cli");
+    let out = h.at(secs(300));
+    let cmds = to_glasses(&out);
+    assert_eq!(cmds.len(), 20, "a keep-alive every 15 s for 5 minutes");
+    assert!(cmds.iter().all(|c| c.kind == CommandKind::KeepAlive));
+}
