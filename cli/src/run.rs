@@ -86,9 +86,26 @@ pub(crate) async fn scan(args: ScanArgs) -> Result<(), String> {
         "scan",
         &format!("looking for Mentra glasses for {} s…", args.seconds),
     );
-    let found = scan_for_glasses(Duration::from_secs(args.seconds.clamp(1, 120)))
-        .await
-        .map_err(|e| format!("cannot scan: {e}"))?;
+    let scanning = scan_for_glasses(Duration::from_secs(args.seconds.clamp(1, 120)));
+    tokio::pin!(scanning);
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let spinner = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    let mut tick = 0usize;
+    let found = loop {
+        tokio::select! {
+            result = &mut scanning => break result,
+            _ = tokio::time::sleep(Duration::from_millis(100)), if tty => {
+                use std::io::Write;
+                eprint!("\r{} scanning…", spinner[tick % spinner.len()]);
+                let _ = std::io::stderr().flush();
+                tick += 1;
+            }
+        }
+    };
+    if tty {
+        eprint!("\r\x1b[K");
+    }
+    let found = found.map_err(|e| format!("cannot scan: {e}"))?;
     if found.is_empty() {
         return Err("no Mentra glasses found: are they on, charged and close by?".into());
     }

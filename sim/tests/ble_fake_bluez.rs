@@ -355,3 +355,26 @@ async fn inner_vanished_device_is_reported_and_searched_for() {
     assert!(!bridge.is_stopped());
     bridge.shutdown().await;
 }
+
+#[test]
+fn ble_slow_service_resolution_still_connects() {
+    on_private_bus("inner_slow_service_resolution_still_connects");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "runs inside ble_slow_service_resolution_still_connects"]
+async fn inner_slow_service_resolution_still_connects() {
+    let _fake = FakeBluez::start(
+        &bus(),
+        FakeBluezConfig {
+            resolve_delay: Duration::from_secs(3),
+            glasses: quick(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (bridge, cloud) = bridge_and_cloud(link()).await;
+    connected(&cloud).await;
+    bridge.shutdown().await;
+}
