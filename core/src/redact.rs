@@ -90,6 +90,47 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// Redacts secrets inside free text before it reaches a log sink: RTMP(S) URLs lose their
+/// stream key, `token=…` query values and `Bearer …` credentials are replaced.
+pub fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = ["rtmp://", "rtmps://", "token=", "Bearer "]
+            .iter()
+            .filter_map(|m| rest.find(m).map(|i| (i, *m)))
+            .min_by_key(|(i, _)| *i);
+        let Some((i, marker)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '&' || c == ',')
+            .unwrap_or(tail.len());
+        let end = if marker.ends_with(' ') {
+            // `Bearer ` is followed by the credential word.
+            let word = &tail[marker.len()..];
+            marker.len()
+                + word
+                    .find(|c: char| c.is_whitespace() || c == '"' || c == ',')
+                    .unwrap_or(word.len())
+        } else {
+            end
+        };
+        let found = &tail[..end];
+        match marker {
+            "rtmp://" | "rtmps://" => out.push_str(&redact_url(found)),
+            other => {
+                out.push_str(other);
+                out.push_str("<redacted>");
+            }
+        }
+        rest = &tail[end..];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +140,16 @@ mod tests {
         let s = Redacted::new("hunter2".to_owned());
         assert_eq!(format!("{s:?} {s}"), "<redacted> <redacted>");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn text_loses_keys_tokens_and_bearers() {
+        let t = redact_text(
+            "start rtmps://h/live/sk_SECRET ok; GET /glasses-ws?token=TOK&x=1 Authorization: Bearer TOK2, done",
+        );
+        assert!(!t.contains("SECRET") && !t.contains("TOK"), "{t}");
+        assert!(t.contains("rtmps://h/live/****") && t.contains("token=<redacted>&x=1"));
+        assert_eq!(redact_text("plain"), "plain");
     }
 
     #[test]

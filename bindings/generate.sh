@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Generates the bindings from the unstripped host library (a stripped one has no UniFFI
+# metadata):
+#   - Swift for ios/ and Kotlin for android/ from the app build (no simulators);
+#   - Python and Kotlin for the binding tests from the `simulators` build, into target/.
+# Usage: bindings/generate.sh [app|test|all]   (default all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+bindgen() { cargo run --quiet -p uniffi-bindgen -- generate --no-format "$@"; }
+
+if [ "$what" = app ] || [ "$what" = all ]; then
+  cargo build --quiet -p mentra-bridge-ffi
+  lib=target/debug/libmentra_bridge_ffi.so
+  bindgen "$lib" --language swift --out-dir ios/Sources/MentraBridgeFFI
+  mkdir -p ios/Sources/MentraBridge
+  mv ios/Sources/MentraBridgeFFI/MentraBridgeFFI.swift ios/Sources/MentraBridge/MentraBridgeGenerated.swift
+  bindgen "$lib" --language kotlin --out-dir android/src/main/kotlin
+  echo "app bindings: ios/Sources, android/src/main/kotlin"
+fi
+
+if [ "$what" = test ] || [ "$what" = all ]; then
+  CARGO_TARGET_DIR=target/ffi-sim cargo build --quiet -p mentra-bridge-ffi --features simulators
+  lib=target/ffi-sim/debug/libmentra_bridge_ffi.so
+  out=target/bindings-test
+  rm -rf "$out" && mkdir -p "$out/python" "$out/kotlin"
+  bindgen "$lib" --language python --out-dir "$out/python"
+  bindgen "$lib" --language kotlin --out-dir "$out/kotlin"
+  cp "$lib" "$out/python/"
+  echo "test bindings: $out"
+fi

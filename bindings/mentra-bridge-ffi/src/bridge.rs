@@ -1,0 +1,248 @@
+//! The bridge object the apps hold: wraps the core `Bridge` (which owns its own tokio runtime)
+//! and forwards every call to it. Async methods run on the bridge's runtime, so they need no
+//! runtime from the app and are safe to cancel: the work finishes or stops on its own.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mentra_bridge::bridge::{BridgeHandle, WifiCredentials, WifiSecurity};
+use mentra_bridge::cloud::CloudConfig;
+use mentra_bridge::glasses::{
+    BleLink, BleLinkConfig, GlassesLink, TcpLink, TcpLinkConfig, host_link,
+};
+use mentra_bridge::stream::StreamConfig;
+use mentra_bridge::{Bridge as CoreBridge, BridgeConfig, Redacted};
+
+use crate::error::MentraError;
+use crate::host::{Adapter, HostLinkHandle, HostTransport};
+use crate::listener::{BridgeListener, TaskHandle};
+use crate::records::{
+    BridgeSettings, BridgeSnapshot, BridgeUpdate, LinkSpec, Wifi, WifiNetworkRecord,
+};
+
+/// The phone-side bridge between the MentraOS cloud and the glasses.
+#[derive(uniffi::Object)]
+pub struct MentraBridge {
+    inner: Mutex<Option<CoreBridge>>,
+    handle: BridgeHandle,
+    runtime: tokio::runtime::Handle,
+    host: Option<Arc<HostLinkHandle>>,
+    /// Keeps the simulated glasses running (simulator builds only).
+    #[allow(dead_code)]
+    keep: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for MentraBridge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MentraBridge")
+    }
+}
+
+fn config(settings: BridgeSettings) -> BridgeConfig {
+    BridgeConfig {
+        cloud: CloudConfig {
+            url: settings.cloud_url,
+            token: Redacted::new(settings.core_token),
+            ..Default::default()
+        },
+        stream: StreamConfig {
+            start_timeout: Duration::from_secs(u64::from(settings.start_timeout_secs.max(1))),
+            cloud_grace: Duration::from_secs(u64::from(settings.cloud_grace_secs.max(1))),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+impl MentraBridge {
+    fn build(
+        settings: BridgeSettings,
+        link: Box<dyn GlassesLink>,
+        host: Option<Arc<HostLinkHandle>>,
+    ) -> Result<Self, MentraError> {
+        let bridge = CoreBridge::start(config(settings), link)?;
+        let runtime = bridge
+            .runtime()
+            .cloned()
+            .ok_or_else(|| MentraError::Internal {
+                message: "the bridge has no runtime".into(),
+            })?;
+        Ok(Self {
+            handle: bridge.handle(),
+            inner: Mutex::new(Some(bridge)),
+            runtime,
+            host,
+            keep: None,
+        })
+    }
+
+    /// Runs `work` on the bridge's runtime and waits for it.
+    async fn on_runtime<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, mentra_bridge::BridgeError>> + Send + 'static,
+    ) -> Result<T, MentraError> {
+        match self.runtime.spawn(work).await {
+            Ok(result) => result.map_err(Into::into),
+            Err(e) => Err(MentraError::Internal {
+                message: format!("bridge task failed: {e}"),
+            }),
+        }
+    }
+}
+
+#[uniffi::export]
+impl MentraBridge {
+    /// Starts a bridge whose link to the glasses it owns (BLE, TCP, or the simulator).
+    #[uniffi::constructor]
+    pub fn new(settings: BridgeSettings, link: LinkSpec) -> Result<Arc<Self>, MentraError> {
+        match link {
+            LinkSpec::Ble { device } => Ok(Arc::new(Self::build(
+                settings,
+                Box::new(BleLink::new(BleLinkConfig {
+                    device,
+                    ..Default::default()
+                })),
+                None,
+            )?)),
+            LinkSpec::Tcp { address } => Ok(Arc::new(Self::build(
+                settings,
+                Box::new(TcpLink::new(TcpLinkConfig::new(address))),
+                None,
+            )?)),
+            LinkSpec::Simulator { mtu } => simulator(settings, mtu),
+        }
+    }
+
+    /// Starts a bridge over the app's own BLE stack; report its events through `hostLink()`.
+    #[uniffi::constructor]
+    pub fn with_host_link(
+        settings: BridgeSettings,
+        transport: Arc<dyn HostTransport>,
+    ) -> Result<Arc<Self>, MentraError> {
+        let (link, handle) = host_link(Arc::new(Adapter(transport)));
+        let host = Arc::new(HostLinkHandle { inner: handle });
+        Ok(Arc::new(Self::build(settings, Box::new(link), Some(host))?))
+    }
+
+    /// Where the app reports its BLE stack's events (bridges built `withHostLink` only).
+    pub fn host_link(&self) -> Option<Arc<HostLinkHandle>> {
+        self.host.clone()
+    }
+
+    /// Everything the bridge knows now.
+    pub fn snapshot(&self) -> BridgeSnapshot {
+        self.handle.state().into()
+    }
+
+    /// Subscribes `listener`: it gets a `Snapshot` first, then every update in order, on a
+    /// bridge thread. Release the returned handle (or `cancel` it) to unsubscribe.
+    pub fn subscribe(&self, listener: Arc<dyn BridgeListener>) -> Arc<TaskHandle> {
+        let mut updates = self.handle.subscribe();
+        let task = self.runtime.spawn(async move {
+            while let Some(event) = updates.next().await {
+                let Some(update) = BridgeUpdate::from_event(event) else {
+                    continue;
+                };
+                let l = Arc::clone(&listener);
+                // The app's code may block: keep it off the bridge's workers, keep the order.
+                if tokio::task::spawn_blocking(move || l.on_update(update))
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("a listener panicked; its subscription ends");
+                    return;
+                }
+            }
+        });
+        Arc::new(TaskHandle::new(task))
+    }
+
+    /// Sends Wi-Fi credentials (`security`: open, wpa2, wpa3 or wpa2-wpa3). Refused over an
+    /// unencrypted link unless `allow_unencrypted_link`.
+    pub async fn set_wifi(
+        &self,
+        ssid: String,
+        password: String,
+        security: String,
+        allow_unencrypted_link: bool,
+    ) -> Result<(), MentraError> {
+        let security = match security.as_str() {
+            "open" => WifiSecurity::Open,
+            "wpa2" => WifiSecurity::Wpa2,
+            "wpa3" => WifiSecurity::Wpa3,
+            "wpa2-wpa3" => WifiSecurity::Wpa2Wpa3,
+            _ => {
+                return Err(MentraError::InvalidArgument {
+                    message: "security must be open, wpa2, wpa3 or wpa2-wpa3".into(),
+                });
+            }
+        };
+        let handle = self.handle.clone();
+        let credentials = WifiCredentials {
+            ssid,
+            password: Redacted::new(password),
+            security,
+            allow_unencrypted_link,
+        };
+        self.on_runtime(async move { handle.set_wifi(credentials).await })
+            .await
+    }
+
+    /// The networks the glasses see, strongest first.
+    pub async fn scan_wifi(&self) -> Result<Vec<WifiNetworkRecord>, MentraError> {
+        let handle = self.handle.clone();
+        let networks = self
+            .on_runtime(async move { handle.scan_wifi().await })
+            .await?;
+        Ok(networks.into_iter().map(Into::into).collect())
+    }
+
+    /// The glasses' Wi-Fi.
+    pub async fn wifi_status(&self) -> Result<Wifi, MentraError> {
+        let handle = self.handle.clone();
+        Ok(self
+            .on_runtime(async move { handle.wifi_status().await })
+            .await?
+            .into())
+    }
+
+    /// Stops the bridge and waits (at most 5 s) for it to close its connections. Call it off
+    /// the main thread. Safe to call twice.
+    pub fn shutdown(&self) {
+        let bridge = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(bridge) = bridge {
+            bridge.shutdown();
+        }
+    }
+}
+
+#[cfg(feature = "simulators")]
+fn simulator(settings: BridgeSettings, mtu: u16) -> Result<Arc<MentraBridge>, MentraError> {
+    use mentra_sim::glasses::{GlassesSimConfig, spawn_glasses};
+    use mentra_sim::link::{SimLinkConfig, sim_link};
+    let (phone_end, glasses_end, _control) = sim_link(SimLinkConfig {
+        mtu: mtu.max(23),
+        ..Default::default()
+    });
+    let mut bridge = MentraBridge::build(settings, Box::new(phone_end), None)?;
+    let glasses = {
+        let _inside = bridge.runtime.enter();
+        spawn_glasses(
+            GlassesSimConfig {
+                start_delay: Duration::from_millis(200),
+                stats_interval: Duration::from_millis(500),
+                ..Default::default()
+            },
+            glasses_end,
+        )
+    };
+    bridge.keep = Some(Box::new(glasses));
+    Ok(Arc::new(bridge))
+}
+
+#[cfg(not(feature = "simulators"))]
+fn simulator(_: BridgeSettings, _: u16) -> Result<Arc<MentraBridge>, MentraError> {
+    Err(MentraError::InvalidArgument {
+        message: "this build has no glasses simulator (feature `simulators`)".into(),
+    })
+}
