@@ -65,7 +65,7 @@ impl MentraBridge {
             .runtime()
             .cloned()
             .ok_or_else(|| MentraError::Internal {
-                message: "the bridge has no runtime".into(),
+                reason: "the bridge has no runtime".into(),
             })?;
         Ok(Self {
             handle: bridge.handle(),
@@ -84,7 +84,7 @@ impl MentraBridge {
         match self.runtime.spawn(work).await {
             Ok(result) => result.map_err(Into::into),
             Err(e) => Err(MentraError::Internal {
-                message: format!("bridge task failed: {e}"),
+                reason: format!("bridge task failed: {e}"),
             }),
         }
     }
@@ -173,7 +173,7 @@ impl MentraBridge {
             "wpa2-wpa3" => WifiSecurity::Wpa2Wpa3,
             _ => {
                 return Err(MentraError::InvalidArgument {
-                    message: "security must be open, wpa2, wpa3 or wpa2-wpa3".into(),
+                    reason: "security must be open, wpa2, wpa3 or wpa2-wpa3".into(),
                 });
             }
         };
@@ -243,6 +243,6 @@ fn simulator(settings: BridgeSettings, mtu: u16) -> Result<Arc<MentraBridge>, Me
 #[cfg(not(feature = "simulators"))]
 fn simulator(_: BridgeSettings, _: u16) -> Result<Arc<MentraBridge>, MentraError> {
     Err(MentraError::InvalidArgument {
-        message: "this build has no glasses simulator (feature `simulators`)".into(),
+        reason: "this build has no glasses simulator (feature `simulators`)".into(),
     })
 }

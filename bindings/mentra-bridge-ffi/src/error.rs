@@ -2,44 +2,44 @@
 
 use mentra_bridge::BridgeError;
 
-/// Why a call failed. `message` is a sentence for logs or the user; it never holds secrets.
+/// Why a call failed. `reason` is a sentence for logs or the user; it never holds secrets.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum MentraError {
     /// A setting or argument is wrong: fix it and call again.
-    #[error("{message}")]
+    #[error("{reason}")]
     InvalidArgument {
         /// What is wrong.
-        message: String,
+        reason: String,
     },
     /// No glasses are connected: wait for a `Glasses` event saying connected.
-    #[error("{message}")]
+    #[error("{reason}")]
     NotConnected {
         /// What is missing.
-        message: String,
+        reason: String,
     },
     /// The glasses refused or did not answer in time: try again, or tell the user.
-    #[error("{message}")]
+    #[error("{reason}")]
     Glasses {
         /// What the glasses did.
-        message: String,
+        reason: String,
     },
     /// Wi-Fi credentials were not sent over an unencrypted link: pair the glasses, or allow it.
-    #[error("{message}")]
+    #[error("{reason}")]
     UnencryptedLink {
         /// The sentence for the user.
-        message: String,
+        reason: String,
     },
     /// The bridge has stopped: create a new one.
-    #[error("{message}")]
+    #[error("{reason}")]
     Stopped {
         /// Details.
-        message: String,
+        reason: String,
     },
     /// A bug in the bridge (including a panic turned into an error): please report it.
-    #[error("{message}")]
+    #[error("{reason}")]
     Internal {
         /// Details.
-        message: String,
+        reason: String,
     },
 }
 
@@ -52,13 +52,13 @@ impl From<BridgeError> for MentraError {
             | BridgeError::Stream(_)
             | BridgeError::Health(_)
             | BridgeError::Config(_)
-            | BridgeError::InvalidArgument(_) => Self::InvalidArgument { message },
-            BridgeError::GlassesNotConnected => Self::NotConnected { message },
-            BridgeError::Glasses(_) | BridgeError::Timeout(_) => Self::Glasses { message },
-            BridgeError::UnencryptedLink => Self::UnencryptedLink { message },
-            BridgeError::Stopped => Self::Stopped { message },
-            BridgeError::Runtime(_) => Self::Internal { message },
-            _ => Self::Internal { message },
+            | BridgeError::InvalidArgument(_) => Self::InvalidArgument { reason: message },
+            BridgeError::GlassesNotConnected => Self::NotConnected { reason: message },
+            BridgeError::Glasses(_) | BridgeError::Timeout(_) => Self::Glasses { reason: message },
+            BridgeError::UnencryptedLink => Self::UnencryptedLink { reason: message },
+            BridgeError::Stopped => Self::Stopped { reason: message },
+            BridgeError::Runtime(_) => Self::Internal { reason: message },
+            _ => Self::Internal { reason: message },
         }
     }
 }
@@ -66,7 +66,7 @@ impl From<BridgeError> for MentraError {
 impl From<uniffi::UnexpectedUniFFICallbackError> for MentraError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
         Self::Internal {
-            message: format!("a callback into the app failed: {}", e.reason),
+            reason: format!("a callback into the app failed: {}", e.reason),
         }
     }
 }

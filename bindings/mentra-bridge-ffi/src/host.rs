@@ -56,10 +56,10 @@ impl HostLinkHandle {
 fn link_error(e: glasses::LinkError) -> MentraError {
     match e {
         glasses::LinkError::Closed => MentraError::Stopped {
-            message: "the bridge has stopped".into(),
+            reason: "the bridge has stopped".into(),
         },
         other => MentraError::Internal {
-            message: other.to_string(),
+            reason: other.to_string(),
         },
     }
 }

@@ -60,7 +60,7 @@ pub fn init_logging(level: LogLevel, sink: Option<Arc<dyn LogSink>>) -> Result<(
             .try_init();
         if let Err(e) = installed {
             result = Err(MentraError::Internal {
-                message: format!("another logger is already installed: {e}"),
+                reason: format!("another logger is already installed: {e}"),
             });
         }
     });

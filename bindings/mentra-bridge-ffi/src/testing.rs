@@ -35,12 +35,12 @@ impl SimulatedCloud {
             .enable_all()
             .build()
             .map_err(|e| MentraError::Internal {
-                message: e.to_string(),
+                reason: e.to_string(),
             })?;
         let cloud = runtime
             .block_on(CloudSim::start(CloudSimConfig::default()))
             .map_err(|e| MentraError::Internal {
-                message: e.to_string(),
+                reason: e.to_string(),
             })?;
         Ok(Arc::new(Self {
             runtime,

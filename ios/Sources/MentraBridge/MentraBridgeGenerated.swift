@@ -3213,7 +3213,7 @@ public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
 
 
 /**
- * Why a call failed. `message` is a sentence for logs or the user; it never holds secrets.
+ * Why a call failed. `reason` is a sentence for logs or the user; it never holds secrets.
  */
 public 
 enum MentraError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -3226,7 +3226,7 @@ enum MentraError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case InvalidArgument(
         /**
          * What is wrong.
-         */message: String
+         */reason: String
     )
     /**
      * No glasses are connected: wait for a `Glasses` event saying connected.
@@ -3234,7 +3234,7 @@ enum MentraError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NotConnected(
         /**
          * What is missing.
-         */message: String
+         */reason: String
     )
     /**
      * The glasses refused or did not answer in time: try again, or tell the user.
@@ -3242,7 +3242,7 @@ enum MentraError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Glasses(
         /**
          * What the glasses did.
-         */message: String
+         */reason: String
     )
     /**
      * Wi-Fi credentials were not sent over an unencrypted link: pair the glasses, or allow it.
@@ -3250,7 +3250,7 @@ enum MentraError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case UnencryptedLink(
         /**
          * The sentence for the user.
-         */message: String
+         */reason: String
     )
     /**
      * The bridge has stopped: create a new one.
@@ -3258,7 +3258,7 @@ enum MentraError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Stopped(
         /**
          * Details.
-         */message: String
+         */reason: String
     )
     /**
      * A bug in the bridge (including a panic turned into an error): please report it.
@@ -3266,7 +3266,7 @@ enum MentraError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Internal(
         /**
          * Details.
-         */message: String
+         */reason: String
     )
 
     
@@ -3298,22 +3298,22 @@ public struct FfiConverterTypeMentraError: FfiConverterRustBuffer {
 
         
         case 1: return .InvalidArgument(
-            message: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf)
             )
         case 2: return .NotConnected(
-            message: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf)
             )
         case 3: return .Glasses(
-            message: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf)
             )
         case 4: return .UnencryptedLink(
-            message: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf)
             )
         case 5: return .Stopped(
-            message: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf)
             )
         case 6: return .Internal(
-            message: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf)
             )
 
          default: throw UniffiInternalError.unexpectedEnumCase
@@ -3327,34 +3327,34 @@ public struct FfiConverterTypeMentraError: FfiConverterRustBuffer {
 
         
         
-        case let .InvalidArgument(message):
+        case let .InvalidArgument(reason):
             writeInt(&buf, Int32(1))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NotConnected(message):
+        case let .NotConnected(reason):
             writeInt(&buf, Int32(2))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Glasses(message):
+        case let .Glasses(reason):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         
-        case let .UnencryptedLink(message):
+        case let .UnencryptedLink(reason):
             writeInt(&buf, Int32(4))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Stopped(message):
+        case let .Stopped(reason):
             writeInt(&buf, Int32(5))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(message):
+        case let .Internal(reason):
             writeInt(&buf, Int32(6))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         }
     }
