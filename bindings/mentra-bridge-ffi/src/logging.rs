@@ -128,7 +128,7 @@ fn platform_log(line: &str) {
     log::info!("{line}");
 }
 
-#[cfg(target_vendor = "apple")]
+#[cfg(all(target_vendor = "apple", feature = "oslog"))]
 fn platform_log(line: &str) {
     static OSLOG: OnceLock<oslog::OsLog> = OnceLock::new();
     OSLOG
@@ -136,7 +136,7 @@ fn platform_log(line: &str) {
         .with_level(oslog::Level::Default, line);
 }
 
-#[cfg(not(any(target_os = "android", target_vendor = "apple")))]
+#[cfg(not(any(target_os = "android", all(target_vendor = "apple", feature = "oslog"))))]
 fn platform_log(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

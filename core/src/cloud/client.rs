@@ -171,7 +171,13 @@ impl Target {
         let uri: Uri = url.parse().map_err(|_| bad())?;
         let tls = match uri.scheme_str() {
             Some("ws") => false,
-            Some("wss") => true,
+            Some("wss") if cfg!(feature = "tls") => true,
+            Some("wss") => {
+                return Err(CloudError::BadUrl(
+                    "wss:// needs TLS, which this build of the bridge leaves out (feature `tls`)"
+                        .into(),
+                ));
+            }
             _ => return Err(bad()),
         };
         let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(bad)?;
@@ -269,11 +275,20 @@ impl Task {
         let ws_config = WebSocketConfig::default()
             .max_message_size(Some(MAX_FRAME_BYTES))
             .max_frame_size(Some(MAX_FRAME_BYTES));
-        let (ws, _response) =
+        #[cfg(feature = "tls")]
+        let handshake =
             tokio_tungstenite::client_async_tls_with_config(request, stream, Some(ws_config), None)
-                .await
-                // tungstenite errors name the status or I/O problem, never the request URL.
-                .map_err(|e| format!("handshake with {} failed: {e}", self.target.display))?;
+                .await;
+        #[cfg(not(feature = "tls"))]
+        let handshake = tokio_tungstenite::client_async_with_config(
+            request,
+            MaybeTlsStream::Plain(stream),
+            Some(ws_config),
+        )
+        .await;
+        // tungstenite errors name the status or I/O problem, never the request URL.
+        let (ws, _response) =
+            handshake.map_err(|e| format!("handshake with {} failed: {e}", self.target.display))?;
         Ok(ws)
     }
 
