@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use mentra_bridge::bridge::{BridgeHandle, WifiCredentials, WifiSecurity};
 use mentra_bridge::cloud::CloudConfig;
-use mentra_bridge::glasses::{
-    BleLink, BleLinkConfig, GlassesLink, TcpLink, TcpLinkConfig, host_link,
-};
+#[cfg(feature = "ble")]
+use mentra_bridge::glasses::{BleLink, BleLinkConfig};
+use mentra_bridge::glasses::{GlassesLink, TcpLink, TcpLinkConfig, host_link};
 use mentra_bridge::stream::StreamConfig;
 use mentra_bridge::{Bridge as CoreBridge, BridgeConfig, Redacted};
 
@@ -96,6 +96,7 @@ impl MentraBridge {
     #[uniffi::constructor]
     pub fn new(settings: BridgeSettings, link: LinkSpec) -> Result<Arc<Self>, MentraError> {
         match link {
+            #[cfg(feature = "ble")]
             LinkSpec::Ble { device } => Ok(Arc::new(Self::build(
                 settings,
                 Box::new(BleLink::new(BleLinkConfig {
@@ -104,6 +105,11 @@ impl MentraBridge {
                 })),
                 None,
             )?)),
+            #[cfg(not(feature = "ble"))]
+            LinkSpec::Ble { .. } => Err(MentraError::InvalidArgument {
+                reason: "this build has no BLE link of its own (feature `ble`): use withHostLink"
+                    .into(),
+            }),
             LinkSpec::Tcp { address } => Ok(Arc::new(Self::build(
                 settings,
                 Box::new(TcpLink::new(TcpLinkConfig::new(address))),
@@ -245,4 +251,51 @@ fn simulator(_: BridgeSettings, _: u16) -> Result<Arc<MentraBridge>, MentraError
     Err(MentraError::InvalidArgument {
         reason: "this build has no glasses simulator (feature `simulators`)".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> BridgeSettings {
+        BridgeSettings {
+            cloud_url: String::new(),
+            core_token: String::new(),
+            start_timeout_secs: 30,
+            cloud_grace_secs: 60,
+        }
+    }
+
+    fn unreachable_glasses() -> LinkSpec {
+        LinkSpec::Tcp {
+            address: "127.0.0.1:1".into(),
+        }
+    }
+
+    #[test]
+    fn dropping_the_bridge_on_a_plain_thread_does_not_panic() {
+        let bridge = MentraBridge::new(settings(), unreachable_glasses()).unwrap();
+        std::thread::spawn(move || drop(bridge)).join().unwrap();
+    }
+
+    #[test]
+    fn dropping_the_bridge_inside_another_runtime_does_not_panic() {
+        let bridge = MentraBridge::new(settings(), unreachable_glasses()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async move { drop(bridge) });
+    }
+
+    #[test]
+    fn shutdown_twice_is_fine_and_calls_after_it_fail_cleanly() {
+        let bridge = MentraBridge::new(settings(), unreachable_glasses()).unwrap();
+        bridge.shutdown();
+        bridge.shutdown();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let result = rt.block_on(bridge.wifi_status());
+        assert!(result.is_err());
+    }
 }

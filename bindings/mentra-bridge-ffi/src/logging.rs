@@ -6,8 +6,10 @@ use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
 use mentra_bridge::redact::redact_text;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::error::MentraError;
 
@@ -41,22 +43,25 @@ static INSTALLED: OnceLock<()> = OnceLock::new();
 pub fn init_logging(level: LogLevel, sink: Option<Arc<dyn LogSink>>) -> Result<(), MentraError> {
     let mut result = Ok(());
     INSTALLED.get_or_init(|| {
-        let directive = match level {
-            LogLevel::Error => "error",
-            LogLevel::Warn => "warn",
-            LogLevel::Info => "info",
-            LogLevel::Debug => "debug",
-            LogLevel::Trace => "trace",
+        let level_filter = match level {
+            LogLevel::Error => LevelFilter::ERROR,
+            LogLevel::Warn => LevelFilter::WARN,
+            LogLevel::Info => LevelFilter::INFO,
+            LogLevel::Debug => LevelFilter::DEBUG,
+            LogLevel::Trace => LevelFilter::TRACE,
         };
         // Only our crates: third-party crates could log secrets we cannot see.
-        let filter = EnvFilter::new(format!(
-            "off,mentra_bridge={directive},mentra_bridge_ffi={directive},mentra_sim={directive}"
-        ));
-        let installed = tracing_subscriber::fmt()
-            .with_env_filter(filter)
+        let filter = Targets::new()
+            .with_target("mentra_bridge", level_filter)
+            .with_target("mentra_bridge_ffi", level_filter)
+            .with_target("mentra_sim", level_filter);
+        let layer = tracing_subscriber::fmt::layer()
             .with_ansi(false)
             .without_time()
-            .with_writer(Lines { sink, level })
+            .with_writer(Lines { sink, level });
+        let installed = tracing_subscriber::registry()
+            .with(layer)
+            .with(filter)
             .try_init();
         if let Err(e) = installed {
             result = Err(MentraError::Internal {

@@ -2,6 +2,7 @@
 //! own BLE stack, the simulator), the links the bridge ships ([`BleLink`], [`TcpLink`], [`HostLink`]), and the [`Session`]
 //! machine that runs our protocol over them.
 
+#[cfg(feature = "ble")]
 mod ble;
 mod error;
 mod host;
@@ -10,6 +11,7 @@ mod link;
 mod session;
 mod tcp;
 
+#[cfg(feature = "ble")]
 pub use ble::{BleError, BleLink, BleLinkConfig, FoundGlasses, scan_for_glasses};
 pub use error::{CommandFailure, LinkError, SessionConfigError, SessionError};
 pub use host::{HostLink, HostLinkHandle, HostTransport, host_link};
