@@ -22,7 +22,15 @@ use mentra_sim::glasses::GlassesSimConfig;
 
 /// Runs `inner` in a child test process whose system bus is a fresh private bus.
 fn on_private_bus(inner: &str) {
-    let bus = PrivateBus::start().expect("dbus-daemon runs (it ships with the base system)");
+    let bus = match PrivateBus::start() {
+        Ok(bus) => bus,
+        // A bare developer machine may lack dbus-daemon; CI installs it and must run these.
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipped {inner}: {e} (install dbus-daemon to run the BLE tests)");
+            return;
+        }
+        Err(e) => panic!("dbus-daemon is needed for the BLE tests: {e}"),
+    };
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             inner,
