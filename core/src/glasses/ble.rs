@@ -6,7 +6,6 @@
 //! (never sooner than 1 s after a drop). Every GATT call has a timeout; a timeout or a
 //! not-connected error tears the link down to backoff. btleplug types never leave this file.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -24,6 +23,7 @@ use uuid::Uuid;
 
 use super::error::LinkError;
 use super::link::{BoxFuture, GlassesLink, LinkEvent};
+use super::task_link::{Control, TaskEnds, TaskLink};
 use crate::cloud::{Backoff, BackoffConfig};
 use crate::wire::gatt;
 
@@ -208,26 +208,15 @@ async fn matching(adapter: &Adapter, wanted: Option<&str>) -> Vec<(Peripheral, F
     out
 }
 
-enum Control {
-    Packet(Vec<u8>),
-    Recycle,
-}
-
 /// A [`GlassesLink`] over BLE.
 pub struct BleLink {
-    config: Option<BleLinkConfig>,
-    up: Arc<AtomicBool>,
-    control: mpsc::Sender<Control>,
-    control_rx: Option<mpsc::Receiver<Control>>,
-    events_tx: mpsc::Sender<LinkEvent>,
-    events: mpsc::Receiver<LinkEvent>,
-    describe: String,
+    inner: TaskLink,
 }
 
 impl std::fmt::Debug for BleLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BleLink")
-            .field("to", &self.describe)
+            .field("to", &self.inner.describe)
             .finish()
     }
 }
@@ -235,53 +224,28 @@ impl std::fmt::Debug for BleLink {
 impl BleLink {
     /// A link that finds and connects to glasses on first use, and keeps reconnecting.
     pub fn new(config: BleLinkConfig) -> Self {
-        let (control, control_rx) = mpsc::channel(256);
-        let (events_tx, events) = mpsc::channel(1024);
+        let describe = format!("ble:{}", config.device.as_deref().unwrap_or("any"));
         Self {
-            describe: format!("ble:{}", config.device.as_deref().unwrap_or("any")),
-            config: Some(config),
-            up: Arc::new(AtomicBool::new(false)),
-            control,
-            control_rx: Some(control_rx),
-            events_tx,
-            events,
+            inner: TaskLink::new(describe, Box::new(move |ends| Box::pin(run(config, ends)))),
         }
     }
 }
 
 impl GlassesLink for BleLink {
     fn describe(&self) -> String {
-        self.describe.clone()
+        self.inner.describe.clone()
     }
 
     fn send(&mut self, packet: Vec<u8>) -> BoxFuture<'_, Result<(), LinkError>> {
-        Box::pin(async move {
-            if !self.up.load(Ordering::SeqCst) {
-                return Err(LinkError::NotConnected);
-            }
-            self.control
-                .send(Control::Packet(packet))
-                .await
-                .map_err(|_| LinkError::Closed)
-        })
+        self.inner.send(packet)
     }
 
     fn next_event(&mut self) -> BoxFuture<'_, Option<LinkEvent>> {
-        if let (Some(config), Some(control)) = (self.config.take(), self.control_rx.take()) {
-            tokio::spawn(run(
-                config,
-                Arc::clone(&self.up),
-                control,
-                self.events_tx.clone(),
-            ));
-        }
-        Box::pin(self.events.recv())
+        self.inner.next_event()
     }
 
     fn recycle(&mut self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let _ = self.control.send(Control::Recycle).await;
-        })
+        self.inner.recycle()
     }
 }
 
@@ -295,12 +259,12 @@ enum Ended {
     Gone,
 }
 
-async fn run(
-    mut config: BleLinkConfig,
-    up: Arc<AtomicBool>,
-    mut control: mpsc::Receiver<Control>,
-    events: mpsc::Sender<LinkEvent>,
-) {
+async fn run(mut config: BleLinkConfig, ends: TaskEnds) {
+    let TaskEnds {
+        up,
+        mut control,
+        events,
+    } = ends;
     let mut backoff = Backoff::new(config.backoff.clone(), config.seed);
     let mut reported_down = false;
     loop {

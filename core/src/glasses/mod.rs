@@ -9,6 +9,7 @@ mod host;
 mod info;
 mod link;
 mod session;
+mod task_link;
 mod tcp;
 
 #[cfg(feature = "ble")]

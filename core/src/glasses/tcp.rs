@@ -3,8 +3,7 @@
 //! jitter, and reports Up/Down like any other link. Its task starts on first use, on the
 //! bridge's own runtime.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
@@ -16,6 +15,7 @@ use tracing::{debug, info, warn};
 
 use super::error::LinkError;
 use super::link::{BoxFuture, GlassesLink, LinkEvent};
+use super::task_link::{Control, TaskEnds, TaskLink};
 use crate::cloud::{Backoff, BackoffConfig};
 use crate::wire::MAX_PACKET;
 
@@ -50,26 +50,15 @@ impl TcpLinkConfig {
     }
 }
 
-enum Control {
-    Packet(Vec<u8>),
-    Recycle,
-}
-
 /// A [`GlassesLink`] over TCP.
 pub struct TcpLink {
-    config: Option<TcpLinkConfig>,
-    describe: String,
-    up: Arc<AtomicBool>,
-    control: mpsc::Sender<Control>,
-    control_rx: Option<mpsc::Receiver<Control>>,
-    events_tx: mpsc::Sender<LinkEvent>,
-    events: mpsc::Receiver<LinkEvent>,
+    inner: TaskLink,
 }
 
 impl std::fmt::Debug for TcpLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TcpLink")
-            .field("to", &self.describe)
+            .field("to", &self.inner.describe)
             .finish()
     }
 }
@@ -77,67 +66,38 @@ impl std::fmt::Debug for TcpLink {
 impl TcpLink {
     /// A link to glasses at `config.address`; it connects on first use.
     pub fn new(config: TcpLinkConfig) -> Self {
-        let (control, control_rx) = mpsc::channel(256);
-        let (events_tx, events) = mpsc::channel(256);
+        let describe = format!("tcp://{}", config.address);
         Self {
-            describe: format!("tcp://{}", config.address),
-            config: Some(config),
-            up: Arc::new(AtomicBool::new(false)),
-            control,
-            control_rx: Some(control_rx),
-            events_tx,
-            events,
-        }
-    }
-
-    fn ensure_started(&mut self) {
-        if let (Some(config), Some(control)) = (self.config.take(), self.control_rx.take()) {
-            tokio::spawn(run(
-                config,
-                Arc::clone(&self.up),
-                control,
-                self.events_tx.clone(),
-            ));
+            inner: TaskLink::new(describe, Box::new(move |ends| Box::pin(run(config, ends)))),
         }
     }
 }
 
 impl GlassesLink for TcpLink {
     fn describe(&self) -> String {
-        self.describe.clone()
+        self.inner.describe.clone()
     }
 
     fn send(&mut self, packet: Vec<u8>) -> BoxFuture<'_, Result<(), LinkError>> {
-        Box::pin(async move {
-            if !self.up.load(Ordering::SeqCst) {
-                return Err(LinkError::NotConnected);
-            }
-            self.control
-                .send(Control::Packet(packet))
-                .await
-                .map_err(|_| LinkError::Closed)
-        })
+        self.inner.send(packet)
     }
 
     fn next_event(&mut self) -> BoxFuture<'_, Option<LinkEvent>> {
-        self.ensure_started();
-        Box::pin(self.events.recv())
+        self.inner.next_event()
     }
 
     fn recycle(&mut self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let _ = self.control.send(Control::Recycle).await;
-        })
+        self.inner.recycle()
     }
 }
 
 /// Connect, serve, back off, forever (until the link is dropped).
-async fn run(
-    config: TcpLinkConfig,
-    up: Arc<AtomicBool>,
-    mut control: mpsc::Receiver<Control>,
-    events: mpsc::Sender<LinkEvent>,
-) {
+async fn run(config: TcpLinkConfig, ends: TaskEnds) {
+    let TaskEnds {
+        up,
+        mut control,
+        events,
+    } = ends;
     let mut backoff = Backoff::new(config.backoff.clone(), config.seed);
     let mut reported_down = false;
     loop {

@@ -1,0 +1,83 @@
+//! The shape the owned links (BLE, TCP) share: a task owns the connection and is started on
+//! first use, on the bridge's runtime; the link handle talks to it through bounded channels.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::mpsc;
+
+use super::error::LinkError;
+use super::link::{BoxFuture, LinkEvent};
+
+/// What the handle asks of the connection task.
+pub(crate) enum Control {
+    /// Write this packet.
+    Packet(Vec<u8>),
+    /// Drop the connection and reconnect.
+    Recycle,
+}
+
+/// The channels a connection task works with.
+pub(crate) struct TaskEnds {
+    /// True while the connection is up (the task sets it).
+    pub(crate) up: Arc<AtomicBool>,
+    pub(crate) control: mpsc::Receiver<Control>,
+    pub(crate) events: mpsc::Sender<LinkEvent>,
+}
+
+type Start = Box<dyn FnOnce(TaskEnds) -> BoxFuture<'static, ()> + Send>;
+
+/// The link handle: forwards sends and recycles to the task, hands its events out.
+pub(crate) struct TaskLink {
+    pub(crate) describe: String,
+    up: Arc<AtomicBool>,
+    control: mpsc::Sender<Control>,
+    events: mpsc::Receiver<LinkEvent>,
+    /// The task and its channel ends, until it is started.
+    pending: Option<(Start, TaskEnds)>,
+}
+
+impl TaskLink {
+    pub(crate) fn new(describe: String, start: Start) -> Self {
+        let (control, control_rx) = mpsc::channel(256);
+        let (events_tx, events) = mpsc::channel(1024);
+        let up = Arc::new(AtomicBool::new(false));
+        let ends = TaskEnds {
+            up: Arc::clone(&up),
+            control: control_rx,
+            events: events_tx,
+        };
+        Self {
+            describe,
+            up,
+            control,
+            events,
+            pending: Some((start, ends)),
+        }
+    }
+
+    pub(crate) fn send(&mut self, packet: Vec<u8>) -> BoxFuture<'_, Result<(), LinkError>> {
+        Box::pin(async move {
+            if !self.up.load(Ordering::SeqCst) {
+                return Err(LinkError::NotConnected);
+            }
+            self.control
+                .send(Control::Packet(packet))
+                .await
+                .map_err(|_| LinkError::Closed)
+        })
+    }
+
+    pub(crate) fn next_event(&mut self) -> BoxFuture<'_, Option<LinkEvent>> {
+        if let Some((start, ends)) = self.pending.take() {
+            tokio::spawn(start(ends));
+        }
+        Box::pin(self.events.recv())
+    }
+
+    pub(crate) fn recycle(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let _ = self.control.send(Control::Recycle).await;
+        })
+    }
+}
