@@ -6,6 +6,7 @@ use crate::wire::proto::{
     glasses_to_phone::Body as G, phone_to_glasses::Body as P,
 };
 use crate::wire::{Framer, Reassembler, decode_phone};
+use std::time::Duration;
 
 /// The glasses end of an in-memory link.
 struct Peer {
