@@ -6,16 +6,9 @@
 use std::process::Command;
 
 fn demo(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mentra-bridge"))
-        .arg("demo")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all = vec!["demo"];
+    all.extend_from_slice(args);
+    cli(&all)
 }
 
 #[test]

@@ -56,6 +56,18 @@ fn bus() -> String {
         .expect("run through the outer test, which starts a private bus")
 }
 
+/// The cloud asks for stream `s1`.
+async fn start_s1(cloud: &CloudSim) {
+    let start = mentra_bridge::cloud::parse_incoming(
+        r#"{"type":"start_rtmp_stream","rtmpUrl":"rtmp://h/live/k","appId":"app","streamId":"s1"}"#,
+    )
+    .unwrap();
+    let mentra_bridge::cloud::Incoming::Command(start) = start else {
+        unreachable!()
+    };
+    assert!(cloud.send(&start).await);
+}
+
 fn quick() -> GlassesSimConfig {
     GlassesSimConfig {
         start_delay: Duration::from_millis(100),
@@ -175,14 +187,7 @@ async fn inner_peer_disconnect_reconnects_and_resyncs() {
         )
         .await
         .expect("connected");
-    let start = mentra_bridge::cloud::parse_incoming(
-        r#"{"type":"start_rtmp_stream","rtmpUrl":"rtmp://h/live/k","appId":"app","streamId":"s1"}"#,
-    )
-    .unwrap();
-    let mentra_bridge::cloud::Incoming::Command(start) = start else {
-        unreachable!()
-    };
-    assert!(cloud.send(&start).await);
+    start_s1(&cloud).await;
     let live = |m: &Outgoing| matches!(m, Outgoing::StreamStatus(s) if s.stream_id == "s1" && s.status == "streaming");
     cloud
         .wait_for(0, Duration::from_secs(10), live)
@@ -239,14 +244,7 @@ async fn inner_write_error_is_surfaced() {
         .await
         .expect("connected");
     fake.set_write_error(true);
-    let start = mentra_bridge::cloud::parse_incoming(
-        r#"{"type":"start_rtmp_stream","rtmpUrl":"rtmp://h/live/k","appId":"app","streamId":"s1"}"#,
-    )
-    .unwrap();
-    let mentra_bridge::cloud::Incoming::Command(start) = start else {
-        unreachable!()
-    };
-    assert!(cloud.send(&start).await);
+    start_s1(&cloud).await;
     // The write error drops the link with the reason, and the start fails with the stream id.
     let reason = tokio::time::timeout(Duration::from_secs(10), async {
         loop {

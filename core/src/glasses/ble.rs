@@ -21,9 +21,8 @@ use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tracing::{debug, info, warn};
 use uuid::Uuid;
 
-use super::error::LinkError;
-use super::link::{BoxFuture, GlassesLink, LinkEvent};
-use super::task_link::{Control, TaskEnds, TaskLink};
+use super::link::LinkEvent;
+use super::task_link::{Control, TaskEnds, TaskLink, task_link_impl};
 use crate::cloud::{Backoff, BackoffConfig};
 use crate::wire::gatt;
 
@@ -208,7 +207,7 @@ async fn matching(adapter: &Adapter, wanted: Option<&str>) -> Vec<(Peripheral, F
     out
 }
 
-/// A [`GlassesLink`] over BLE.
+/// A [`GlassesLink`](super::GlassesLink) over BLE.
 pub struct BleLink {
     inner: TaskLink,
 }
@@ -231,23 +230,7 @@ impl BleLink {
     }
 }
 
-impl GlassesLink for BleLink {
-    fn describe(&self) -> String {
-        self.inner.describe.clone()
-    }
-
-    fn send(&mut self, packet: Vec<u8>) -> BoxFuture<'_, Result<(), LinkError>> {
-        self.inner.send(packet)
-    }
-
-    fn next_event(&mut self) -> BoxFuture<'_, Option<LinkEvent>> {
-        self.inner.next_event()
-    }
-
-    fn recycle(&mut self) -> BoxFuture<'_, ()> {
-        self.inner.recycle()
-    }
-}
+task_link_impl!(BleLink);
 
 /// Why a connection ended, and whether the link should give up.
 enum Ended {

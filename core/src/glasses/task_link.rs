@@ -81,3 +81,32 @@ impl TaskLink {
         })
     }
 }
+
+/// Implements [`super::GlassesLink`] for a newtype over [`TaskLink`] (field `inner`).
+macro_rules! task_link_impl {
+    ($link:ty) => {
+        impl $crate::glasses::GlassesLink for $link {
+            fn describe(&self) -> String {
+                self.inner.describe.clone()
+            }
+
+            fn send(
+                &mut self,
+                packet: Vec<u8>,
+            ) -> $crate::glasses::BoxFuture<'_, Result<(), $crate::glasses::LinkError>> {
+                self.inner.send(packet)
+            }
+
+            fn next_event(
+                &mut self,
+            ) -> $crate::glasses::BoxFuture<'_, Option<$crate::glasses::LinkEvent>> {
+                self.inner.next_event()
+            }
+
+            fn recycle(&mut self) -> $crate::glasses::BoxFuture<'_, ()> {
+                self.inner.recycle()
+            }
+        }
+    };
+}
+pub(crate) use task_link_impl;

@@ -13,9 +13,8 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 use tracing::{debug, info, warn};
 
-use super::error::LinkError;
-use super::link::{BoxFuture, GlassesLink, LinkEvent};
-use super::task_link::{Control, TaskEnds, TaskLink};
+use super::link::LinkEvent;
+use super::task_link::{Control, TaskEnds, TaskLink, task_link_impl};
 use crate::cloud::{Backoff, BackoffConfig};
 use crate::wire::MAX_PACKET;
 
@@ -50,7 +49,7 @@ impl TcpLinkConfig {
     }
 }
 
-/// A [`GlassesLink`] over TCP.
+/// A [`GlassesLink`](super::GlassesLink) over TCP.
 pub struct TcpLink {
     inner: TaskLink,
 }
@@ -73,23 +72,7 @@ impl TcpLink {
     }
 }
 
-impl GlassesLink for TcpLink {
-    fn describe(&self) -> String {
-        self.inner.describe.clone()
-    }
-
-    fn send(&mut self, packet: Vec<u8>) -> BoxFuture<'_, Result<(), LinkError>> {
-        self.inner.send(packet)
-    }
-
-    fn next_event(&mut self) -> BoxFuture<'_, Option<LinkEvent>> {
-        self.inner.next_event()
-    }
-
-    fn recycle(&mut self) -> BoxFuture<'_, ()> {
-        self.inner.recycle()
-    }
-}
+task_link_impl!(TcpLink);
 
 /// Connect, serve, back off, forever (until the link is dropped).
 async fn run(config: TcpLinkConfig, ends: TaskEnds) {
