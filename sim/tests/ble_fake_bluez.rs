@@ -96,6 +96,22 @@ async fn bridge_and_cloud(link: BleLink) -> (mentra_bridge::BridgeHandle, CloudS
     (spawn(config, Box::new(link), connector).unwrap(), cloud)
 }
 
+/// A fake BlueZ with quick glasses (MTU `mtu`) and a bridge connecting to it over BLE.
+async fn rig(mtu: u16) -> (FakeBluez, mentra_bridge::BridgeHandle, CloudSim) {
+    let fake = FakeBluez::start(
+        &bus(),
+        FakeBluezConfig {
+            mtu,
+            glasses: quick(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (bridge, cloud) = bridge_and_cloud(link()).await;
+    (fake, bridge, cloud)
+}
+
 fn script(id: &str) -> StreamScript {
     StreamScript {
         stream_id: id.into(),
@@ -169,24 +185,8 @@ async fn inner_stream_at_mtu_247() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "runs inside ble_peer_disconnect_reconnects_and_resyncs"]
 async fn inner_peer_disconnect_reconnects_and_resyncs() {
-    let fake = FakeBluez::start(
-        &bus(),
-        FakeBluezConfig {
-            glasses: quick(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let (bridge, cloud) = bridge_and_cloud(link()).await;
-    cloud
-        .wait_for(
-            0,
-            Duration::from_secs(20),
-            |m| matches!(m, Outgoing::ConnectionState(c) if c.status == "CONNECTED"),
-        )
-        .await
-        .expect("connected");
+    let (fake, bridge, cloud) = rig(247).await;
+    connected(&cloud).await;
     start_s1(&cloud).await;
     let live = |m: &Outgoing| matches!(m, Outgoing::StreamStatus(s) if s.stream_id == "s1" && s.status == "streaming");
     cloud
@@ -224,25 +224,9 @@ async fn inner_peer_disconnect_reconnects_and_resyncs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "runs inside ble_write_error_is_surfaced"]
 async fn inner_write_error_is_surfaced() {
-    let fake = FakeBluez::start(
-        &bus(),
-        FakeBluezConfig {
-            glasses: quick(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let (bridge, cloud) = bridge_and_cloud(link()).await;
+    let (fake, bridge, cloud) = rig(247).await;
     let mut events = bridge.subscribe();
-    cloud
-        .wait_for(
-            0,
-            Duration::from_secs(20),
-            |m| matches!(m, Outgoing::ConnectionState(c) if c.status == "CONNECTED"),
-        )
-        .await
-        .expect("connected");
+    connected(&cloud).await;
     fake.set_write_error(true);
     start_s1(&cloud).await;
     // The write error drops the link with the reason, and the start fails with the stream id.
@@ -293,17 +277,7 @@ async fn connected(cloud: &CloudSim) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "runs inside ble_notification_burst_loses_nothing"]
 async fn inner_notification_burst_loses_nothing() {
-    let fake = FakeBluez::start(
-        &bus(),
-        FakeBluezConfig {
-            mtu: 23,
-            glasses: quick(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let (bridge, cloud) = bridge_and_cloud(link()).await;
+    let (fake, bridge, cloud) = rig(23).await;
     let mut events = bridge.subscribe();
     connected(&cloud).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -331,16 +305,7 @@ async fn inner_notification_burst_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "runs inside ble_vanished_device_is_reported_and_searched_for"]
 async fn inner_vanished_device_is_reported_and_searched_for() {
-    let fake = FakeBluez::start(
-        &bus(),
-        FakeBluezConfig {
-            glasses: quick(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let (bridge, cloud) = bridge_and_cloud(link()).await;
+    let (fake, bridge, cloud) = rig(247).await;
     connected(&cloud).await;
     let c = cloud.cursor();
     fake.vanish().await;
