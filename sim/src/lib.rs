@@ -4,7 +4,9 @@
 //! - [`glasses`]: a glasses firmware simulator ([`glasses::GlassesSim`], sans-IO) and the task
 //!   that runs it over a link;
 //! - [`cloud`]: a MentraOS cloud simulator, a real WebSocket server on 127.0.0.1 that speaks the
-//!   glasses-WebSocket subset, scripts a stream and records everything it receives.
+//!   glasses-WebSocket subset, scripts a stream and records everything it receives;
+//! - [`video`]: real video, when ffmpeg and nginx are installed: ffmpeg as the glasses'
+//!   encoder and nginx-rtmp as a local ingest serving HLS.
 //!
 //! Time comes from tokio's clock, so the simulators also run under a paused test clock.
 
@@ -15,3 +17,4 @@ pub mod bluez;
 pub mod cloud;
 pub mod glasses;
 pub mod link;
+pub mod video;
