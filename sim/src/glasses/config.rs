@@ -2,6 +2,7 @@
 //! (no Wi-Fi, RTMP failures, reconnect sequences, silent death, missing stream ids, slow or
 //! lost acks, heat, battery).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use mentra_bridge::wire::proto::CameraLimits;
@@ -62,6 +63,8 @@ pub struct GlassesSimConfig {
     /// After this long connected, the glasses go silent: no reply, no status, nothing.
     /// Default never.
     pub die_after: Option<Duration>,
+    /// The encoder program for [`RtmpBehaviour::Real`]. Default `ffmpeg` (looked up on PATH).
+    pub ffmpeg: PathBuf,
 }
 
 /// What the simulated RTMP connection does once streaming.
@@ -82,6 +85,15 @@ pub enum RtmpBehaviour {
         max: u32,
         /// Reconnected in the end (else `reconnect_failed`).
         recovers: bool,
+    },
+    /// A real encoder (ffmpeg, run by the simulator's runner) pushes a test pattern to the URL
+    /// it was given, so connection outcomes and stats are real: a refused connection is an
+    /// `error` naming the cause; a connection lost while live is retried `reconnect_attempts`
+    /// times (`reconnecting` n of max, with the cause), then `reconnected` or
+    /// `reconnect_failed`.
+    Real {
+        /// Retries after a lost connection.
+        reconnect_attempts: u32,
     },
 }
 
@@ -112,6 +124,7 @@ impl Default for GlassesSimConfig {
             keep_alive_ack_delay: Duration::ZERO,
             keep_alive_ack_loss: 0.0,
             die_after: None,
+            ffmpeg: PathBuf::from("ffmpeg"),
         }
     }
 }

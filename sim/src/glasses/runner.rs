@@ -1,6 +1,7 @@
 //! Runs the firmware simulator over the glasses end of a link: reassembles the phone's packets,
 //! frames the replies, fires the simulator's timers, and records every message it sent so
-//! tests can compare what the glasses said with what reached the cloud.
+//! tests can compare what the glasses said with what reached the cloud. With real video it
+//! also owns the ffmpeg encoder; dropping the handle ends it.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -11,10 +12,11 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 use tracing::debug;
 
-use super::config::GlassesSimConfig;
+use super::config::{GlassesSimConfig, RtmpBehaviour};
 use super::firmware::{GlassesSim, SimInput};
 use super::port::Port;
 use crate::link::PortEvent;
+use crate::video::FfmpegEncoder;
 
 /// Controls and observes a running glasses simulator. Dropping it stops the simulator.
 #[derive(Debug)]
@@ -66,6 +68,8 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
     let (control, mut control_rx) = mpsc::channel(16);
     let sent = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&sent);
+    let mut encoder = matches!(config.rtmp, RtmpBehaviour::Real { .. })
+        .then(|| FfmpegEncoder::new(config.ffmpeg.clone()));
     let task = tokio::spawn(async move {
         let mut sim = GlassesSim::new(config, Instant::now().into_std());
         let mut framer: Option<Framer> = None;
@@ -104,6 +108,12 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
                         }
                     }
                 }
+                Some(event) = async {
+                    match encoder.as_mut() {
+                        Some(e) => e.next_event().await,
+                        None => std::future::pending().await,
+                    }
+                } => sim.handle_input(Instant::now().into_std(), SimInput::Encoder(event)),
                 input = control_rx.recv() => match input {
                     Some(input) => sim.handle_input(Instant::now().into_std(), input),
                     None => return,
@@ -113,6 +123,11 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
                     reassembler.handle_timeout(now);
                     while reassembler.poll_output().is_some() {}
                     sim.handle_timeout(now);
+                }
+            }
+            while let Some(command) = sim.poll_encoder() {
+                if let Some(e) = encoder.as_mut() {
+                    e.handle(command);
                 }
             }
             while let Some(message) = sim.poll_output() {

@@ -2,11 +2,18 @@
 //! through idle → starting → streaming → stopping with a realistic status sequence and stats,
 //! keeps a keep-alive watchdog, drains the battery and warms up while streaming, and knows
 //! whether it is on Wi-Fi. It owns no link and no timer: time comes in as an argument.
+//! With [`RtmpBehaviour::Real`] it owns no encoder either: it asks for one through
+//! [`GlassesSim::poll_encoder`] and hears back through [`SimInput::Encoder`]
+//! (see `real_video.rs`).
+
+mod real_video;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::config::{GlassesSimConfig, RtmpBehaviour};
+use crate::video::{EncoderCommand, EncoderEvent};
+use mentra_bridge::Redacted;
 use mentra_bridge::rng::SeededRng;
 use mentra_bridge::wire::PROTOCOL_VERSION;
 use mentra_bridge::wire::proto::{
@@ -33,11 +40,14 @@ pub enum SimInput {
     SetTemperature(f64),
     /// Test knob: send this many battery reports back to back (a notification burst).
     Burst(u32),
+    /// News from the real encoder ([`RtmpBehaviour::Real`]).
+    Encoder(EncoderEvent),
 }
 
 #[derive(Debug, Clone)]
 struct Stream {
     id: String,
+    url: Redacted<String>,
     video: VideoConfig,
     audio: AudioConfig,
     started: Instant,
@@ -87,6 +97,8 @@ pub struct GlassesSim {
     /// When the current phone connected (for `die_after`).
     connected_at: Instant,
     out: VecDeque<GlassesToPhone>,
+    /// The real encoder, when there is one.
+    encoder: real_video::EncoderState,
 }
 
 impl GlassesSim {
@@ -106,6 +118,7 @@ impl GlassesSim {
             deferred: VecDeque::new(),
             connected_at: now,
             out: VecDeque::new(),
+            encoder: real_video::EncoderState::default(),
         }
     }
 
@@ -147,7 +160,7 @@ impl GlassesSim {
             SimInput::Connected => {
                 if self.is_dead(now) {
                     // Silent death ends in a reboot: the camera comes back idle.
-                    self.camera = Camera::Idle;
+                    self.go_idle();
                     self.config.die_after = None;
                 }
                 self.connected = true;
@@ -175,6 +188,7 @@ impl GlassesSim {
                 }
             }
             SimInput::Message(m) => self.message(now, m),
+            SimInput::Encoder(event) => self.encoder_event(now, event),
         }
     }
 
@@ -203,7 +217,7 @@ impl GlassesSim {
                         now,
                     );
                     self.emit(0, status);
-                    self.camera = Camera::Idle;
+                    self.go_idle();
                     return;
                 }
                 let status = self.status(&stream, StreamState::Streaming, now);
@@ -228,7 +242,7 @@ impl GlassesSim {
                     now,
                 );
                 self.emit(0, status);
-                self.camera = Camera::Idle;
+                self.go_idle();
             }
             Camera::Streaming {
                 stream,
@@ -260,6 +274,10 @@ impl GlassesSim {
                 attempt,
                 next_at,
             } if now >= next_at => {
+                if let RtmpBehaviour::Real { reconnect_attempts } = self.config.rtmp {
+                    self.real_reconnect_due(now, stream, attempt, reconnect_attempts);
+                    return;
+                }
                 let RtmpBehaviour::Drops {
                     attempts,
                     max,
@@ -267,7 +285,7 @@ impl GlassesSim {
                     ..
                 } = self.config.rtmp
                 else {
-                    self.camera = Camera::Idle;
+                    self.go_idle();
                     return;
                 };
                 if attempt <= attempts {
@@ -305,13 +323,13 @@ impl GlassesSim {
                         st.reconnect_max = max;
                     }
                     self.emit(0, status);
-                    self.camera = Camera::Idle;
+                    self.go_idle();
                 }
             }
             Camera::Stopping { stream, done_at } if now >= done_at => {
                 let status = self.status(&stream, StreamState::Stopped, now);
                 self.emit(0, status);
-                self.camera = Camera::Idle;
+                self.go_idle();
             }
             _ => {}
         }
@@ -324,6 +342,17 @@ impl GlassesSim {
     /// The next message for the phone, if any.
     pub fn poll_output(&mut self) -> Option<GlassesToPhone> {
         self.out.pop_front()
+    }
+
+    /// The next command for the real encoder, if any ([`RtmpBehaviour::Real`] only).
+    pub fn poll_encoder(&mut self) -> Option<EncoderCommand> {
+        self.encoder.commands.pop_front()
+    }
+
+    /// Back to idle; a running encoder is told to stop.
+    fn go_idle(&mut self) {
+        self.camera = Camera::Idle;
+        self.stop_encoder();
     }
 
     /// The earliest deadline, or `None`.
@@ -484,6 +513,7 @@ impl GlassesSim {
         let audio = self.resolve_audio(start.audio.unwrap_or_default());
         let stream = Stream {
             id: start.stream_id.clone(),
+            url: Redacted::new(start.url.clone()),
             video,
             audio,
             started: now,
@@ -508,7 +538,12 @@ impl GlassesSim {
             return vec![G::Ack(Ack {})];
         }
         let status = self.status(&stream, StreamState::Initializing, now);
-        let live_at = (!self.config.start_hangs).then(|| now + self.config.start_delay);
+        let real = matches!(self.config.rtmp, RtmpBehaviour::Real { .. });
+        if real && !self.config.start_hangs {
+            // Live once the encoder reports its first progress.
+            self.start_encoder(&stream);
+        }
+        let live_at = (!self.config.start_hangs && !real).then(|| now + self.config.start_delay);
         self.camera = Camera::Starting { stream, live_at };
         vec![G::Ack(Ack {}), status]
     }
@@ -521,10 +556,14 @@ impl GlassesSim {
                 if stop.stream_id.is_empty() || stop.stream_id == stream.id =>
             {
                 let status = self.status(&stream, StreamState::Stopping, now);
-                self.camera = Camera::Stopping {
-                    stream,
-                    done_at: now + self.config.stop_delay,
+                // A real encoder says when it is gone; the grace period only covers one that
+                // never does.
+                let done_at = if self.stop_encoder() {
+                    now + real_video::STOP_GRACE
+                } else {
+                    now + self.config.stop_delay
                 };
+                self.camera = Camera::Stopping { stream, done_at };
                 vec![G::Ack(Ack {}), status]
             }
             Camera::Stopping { .. } => vec![G::Ack(Ack {})],
@@ -544,16 +583,12 @@ impl GlassesSim {
 
     fn status(&mut self, stream: &Stream, state: StreamState, now: Instant) -> G {
         let streaming = state == StreamState::Streaming;
-        let stats = streaming.then(|| {
-            let wobble = 0.95 + 0.1 * self.rng.unit();
-            StreamStats {
-                bitrate_bps: (f64::from(stream.video.bitrate_bps) * wobble) as u32,
-                fps: stream.video.fps as f32 - if self.rng.chance(0.2) { 1.0 } else { 0.0 },
-                dropped_frames: 0,
-                duration_s: now.saturating_duration_since(stream.started).as_secs() as u32,
-                temperature_c: (self.temperature * 10.0).round() as f32 / 10.0,
-            }
-        });
+        let real = matches!(self.config.rtmp, RtmpBehaviour::Real { .. });
+        let stats = if streaming && real {
+            self.measured_stats(stream, now)
+        } else {
+            self.invented_stats(stream, streaming, now)
+        };
         let stream_id = if self.config.omit_stream_id {
             String::new()
         } else {
@@ -566,6 +601,26 @@ impl GlassesSim {
             resolved_video: Some(stream.video),
             resolved_audio: Some(stream.audio),
             ..Default::default()
+        })
+    }
+
+    /// Plausible stats for a simulated encoder: the requested bitrate ±5 %, an occasional
+    /// missed frame.
+    fn invented_stats(
+        &mut self,
+        stream: &Stream,
+        streaming: bool,
+        now: Instant,
+    ) -> Option<StreamStats> {
+        streaming.then(|| {
+            let wobble = 0.95 + 0.1 * self.rng.unit();
+            StreamStats {
+                bitrate_bps: (f64::from(stream.video.bitrate_bps) * wobble) as u32,
+                fps: stream.video.fps as f32 - if self.rng.chance(0.2) { 1.0 } else { 0.0 },
+                dropped_frames: 0,
+                duration_s: now.saturating_duration_since(stream.started).as_secs() as u32,
+                temperature_c: (self.temperature * 10.0).round() as f32 / 10.0,
+            }
         })
     }
 
