@@ -276,10 +276,14 @@ impl StreamSupervisor {
         let status = RtmpStreamStatus {
             stream_id: update.stream_id.clone(),
             status: word.to_owned(),
-            error_details: update.problem.map(|p| match &update.detail {
-                Some(d) => format!("{} ({d})", p.message()),
-                None => p.message().to_owned(),
-            }),
+            // Why, when known: our sentence (and the glasses' words), or the glasses' words
+            // alone for a non-error state such as `reconnecting` after a lost ingest.
+            error_details: match (update.problem, &update.detail) {
+                (Some(p), Some(d)) => Some(format!("{} ({d})", p.message())),
+                (Some(p), None) => Some(p.message().to_owned()),
+                (None, Some(d)) => Some(d.clone()),
+                (None, None) => None,
+            },
             error_code: update.problem.map(|p| p.code().to_owned()),
             stats: update.stats.map(|s| StatusStats {
                 bitrate: s.bitrate_bps,

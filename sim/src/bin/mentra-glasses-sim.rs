@@ -1,11 +1,12 @@
 //! `mentra-glasses-sim`: the glasses simulator as a process, serving the bridge over TCP
 //! (glasses on the LAN), with knobs for the failures it can reproduce. Prints the address it
-//! listens on, then runs until Ctrl-C.
+//! listens on, then runs until Ctrl-C. With `--real-video` it pushes a real test stream with
+//! ffmpeg; ffmpeg ends with it, however it ends (even on SIGKILL).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use mentra_sim::glasses::{GlassesSimConfig, TcpGlassesPort, spawn_glasses};
+use mentra_sim::glasses::{GlassesSimConfig, RtmpBehaviour, TcpGlassesPort, spawn_glasses};
 
 /// Simulated Mentra Live glasses, reachable over TCP.
 #[derive(Debug, Parser)]
@@ -29,6 +30,12 @@ struct Args {
     /// Temperature at start, °C.
     #[arg(long, default_value_t = 38.0)]
     temperature: f64,
+    /// Push real video: run ffmpeg to the RTMP URL of each start (needs ffmpeg installed).
+    #[arg(long)]
+    real_video: bool,
+    /// The ffmpeg to run with --real-video.
+    #[arg(long, default_value = "ffmpeg", value_name = "PATH")]
+    ffmpeg: std::path::PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -65,6 +72,14 @@ fn main() -> ExitCode {
             start_hangs: args.start_hangs,
             battery_percent: args.battery,
             idle_temperature_c: args.temperature,
+            rtmp: if args.real_video {
+                RtmpBehaviour::Real {
+                    reconnect_attempts: 3,
+                }
+            } else {
+                RtmpBehaviour::Works
+            },
+            ffmpeg: args.ffmpeg,
             ..Default::default()
         };
         let _glasses = spawn_glasses(config, port);

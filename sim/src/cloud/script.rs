@@ -19,8 +19,12 @@ use super::server::CloudSim;
 pub struct StreamScript {
     /// Stream id the cloud assigns.
     pub stream_id: String,
-    /// Ingest URL (never reached: the simulated glasses invent their video).
+    /// Ingest URL (reached only when the glasses simulator runs a real encoder).
     pub rtmp_url: String,
+    /// Video asked for. Default 1280×720, 2 Mbit/s, 30 fps.
+    pub video: VideoConfig,
+    /// Audio asked for. Default 64 kbit/s at 44.1 kHz.
+    pub audio: AudioConfig,
     /// `appId` of the requesting app (`MANAGED_STREAM` for a managed stream).
     pub app_id: String,
     /// Keep-alives to send once streaming.
@@ -39,6 +43,18 @@ impl Default for StreamScript {
             stream_id: "sm4k2q7xa1".into(),
             rtmp_url: "rtmps://ingest.example.com:443/live/sk_demo_1234567890".into(),
             app_id: "com.mentra.streamer".into(),
+            video: VideoConfig {
+                width: Some(1280.0),
+                height: Some(720.0),
+                bitrate: Some(2_000_000.0),
+                frame_rate: Some(30.0),
+            },
+            audio: AudioConfig {
+                bitrate: Some(64_000.0),
+                sample_rate: Some(44_100.0),
+                echo_cancellation: Some(false),
+                noise_suppression: Some(false),
+            },
             keep_alives: 3,
             keep_alive_interval: Duration::from_secs(1),
             hold: Duration::ZERO,
@@ -100,18 +116,8 @@ pub async fn run_stream_script(
         rtmp_url: Redacted::new(script.rtmp_url.clone()),
         app_id: Some(script.app_id.clone()),
         stream_id: script.stream_id.clone(),
-        video: VideoConfig {
-            width: Some(1280.0),
-            height: Some(720.0),
-            bitrate: Some(2_000_000.0),
-            frame_rate: Some(30.0),
-        },
-        audio: AudioConfig {
-            bitrate: Some(64_000.0),
-            sample_rate: Some(44_100.0),
-            echo_cancellation: Some(false),
-            noise_suppression: Some(false),
-        },
+        video: script.video.clone(),
+        audio: script.audio.clone(),
         stream: StreamLimits {
             duration_limit: Some(600.0),
         },

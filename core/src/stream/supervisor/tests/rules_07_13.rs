@@ -337,3 +337,27 @@ fn without_a_cloud_the_bridge_keeps_streams_alive_and_never_applies_the_grace() 
     assert_eq!(cmds.len(), 20, "a keep-alive every 15 s for 5 minutes");
     assert!(cmds.iter().all(|c| c.kind == CommandKind::KeepAlive));
 }
+
+#[test]
+fn rule_08_an_ingest_lost_by_the_glasses_reaches_the_cloud_as_reconnecting_with_the_cause() {
+    let mut h = H::new();
+    h.live("s1", "app");
+    let out = h.input(StreamInput::GlassesStatus(proto::StreamStatus {
+        stream_id: "s1".into(),
+        state: W::Reconnecting as i32,
+        reconnect_attempt: 1,
+        reconnect_max: 3,
+        error_detail: "connection_lost: Broken pipe".into(),
+        ..Default::default()
+    }));
+    let sent = cloud(&out);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].stream_id, "s1");
+    assert_eq!(sent[0].status, "reconnecting");
+    assert_eq!(
+        sent[0].error_details.as_deref(),
+        Some("connection_lost: Broken pipe")
+    );
+    assert_eq!(sent[0].error_code, None, "not an error (yet)");
+    assert_eq!((sent[0].attempt, sent[0].max_attempts), (Some(1), Some(3)));
+}
