@@ -1,6 +1,8 @@
 //! `mentra-bridge demo`: the cloud simulator, the glasses simulator and the bridge on this
 //! machine, no hardware, no network beyond 127.0.0.1. Prints one line per event and exits 0
 //! once the scripted stream has gone start → streaming → keep-alives acked → stop → stopped.
+//! With `--real-video` the glasses simulator pushes real video with ffmpeg to a local
+//! nginx-rtmp, and the demo prints the HLS URL once it can be watched.
 
 use std::time::Duration;
 
@@ -10,8 +12,9 @@ use clap::Args;
 use mentra_bridge::cloud::{BackoffConfig, CloudConfig};
 use mentra_bridge::{Bridge, BridgeConfig, Redacted};
 use mentra_sim::cloud::{CloudSim, CloudSimConfig, StreamScript, run_stream_script};
-use mentra_sim::glasses::{GlassesSimConfig, spawn_glasses};
+use mentra_sim::glasses::{GlassesSimConfig, RtmpBehaviour, spawn_glasses};
 use mentra_sim::link::{SimLinkConfig, sim_link};
+use mentra_sim::video::{RealVideoTools, RtmpServer, processes_with_arg};
 
 use crate::print::Printer;
 
@@ -32,9 +35,15 @@ pub(crate) struct DemoArgs {
     /// Seconds between keep-alives (the MentraOS cloud uses 15).
     #[arg(long, default_value_t = 1.0)]
     interval: f64,
-    /// Extra seconds to stay live after the last keep-alive (for a longer run).
-    #[arg(long, default_value_t = 2.0)]
-    duration: f64,
+    /// Extra seconds to stay live after the last keep-alive [default: 2, or 20 with
+    /// --real-video, time to open the HLS URL].
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Push real video: ffmpeg (in the glasses simulator) → a local nginx-rtmp → HLS you can
+    /// watch. Needs ffmpeg, nginx and libnginx-mod-rtmp; without them the demo says so and
+    /// uses simulated stats.
+    #[arg(long)]
+    real_video: bool,
     /// Per-packet latency of the simulated link, in milliseconds.
     #[arg(long, default_value_t = 8)]
     latency_ms: u64,
@@ -44,9 +53,15 @@ const TOKEN: &str = "demo-core-token";
 
 pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
     let interval = seconds(args.interval, "--interval")?;
-    let hold = seconds(args.duration, "--duration")?;
     let t0 = Instant::now();
     let printer = Printer::new(t0);
+    let video = if args.real_video {
+        real_video(&printer).await
+    } else {
+        None
+    };
+    let default_hold = if video.is_some() { 20.0 } else { 2.0 };
+    let hold = seconds(args.duration.unwrap_or(default_hold), "--duration")?;
 
     let cloud = CloudSim::start(CloudSimConfig {
         token: Some(TOKEN.into()),
@@ -64,7 +79,17 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
         latency: Duration::from_millis(args.latency_ms),
         ..Default::default()
     });
-    let glasses = spawn_glasses(GlassesSimConfig::default(), glasses_end);
+    let glasses_config = match &video {
+        Some((tools, _)) => GlassesSimConfig {
+            rtmp: RtmpBehaviour::Real {
+                reconnect_attempts: 3,
+            },
+            ffmpeg: tools.ffmpeg.clone(),
+            ..Default::default()
+        },
+        None => GlassesSimConfig::default(),
+    };
+    let glasses = spawn_glasses(glasses_config, glasses_end);
     printer.say(
         "demo",
         &format!(
@@ -94,20 +119,55 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
         }
     });
 
-    let script = StreamScript {
+    let mut script = StreamScript {
         keep_alives: args.keep_alives,
         keep_alive_interval: interval,
         hold,
         ..Default::default()
     };
+    if let Some((_, server)) = &video {
+        script.rtmp_url = server.rtmp_url(&script.stream_id);
+    }
     let mut say = |line: String| Printer::new(t0).say("cloud sim", &line);
-    let outcome = run_stream_script(&cloud, &script, &mut say).await;
+    let watch = async {
+        let Some((_, server)) = &video else { return };
+        let key = &script.stream_id;
+        match server.wait_watchable(key, Duration::from_secs(30)).await {
+            Ok(_) => printer.say(
+                "demo",
+                &format!(
+                    "watch it now: {} (ffplay, VLC or Safari; live until the stop)",
+                    server.hls_url(key)
+                ),
+            ),
+            Err(e) => printer.say("demo", &format!("warning: {e}")),
+        }
+    };
+    let (outcome, ()) = tokio::join!(run_stream_script(&cloud, &script, &mut say), watch);
 
     // Let the last events print, then stop the bridge on a plain thread (it owns a runtime).
     tokio::time::sleep(Duration::from_millis(100)).await;
     let _ = tokio::task::spawn_blocking(move || bridge.shutdown()).await;
     let _ = tokio::time::timeout(Duration::from_secs(2), watcher).await;
     drop(glasses);
+    if let Some((_, server)) = video {
+        let url = script.rtmp_url.clone();
+        let mut left = processes_with_arg(&url);
+        for _ in 0..100 {
+            if left.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            left = processes_with_arg(&url);
+        }
+        if left.is_empty() {
+            printer.say("demo", "ffmpeg ended with the stream");
+        } else {
+            printer.say("demo", &format!("warning: ffmpeg still running: {left:?}"));
+        }
+        server.stop().await;
+        printer.say("demo", "RTMP server stopped");
+    }
 
     let report = outcome.map_err(|e| format!("demo failed: {e}"))?;
     let received = cloud.received().len();
@@ -121,6 +181,32 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
         ),
     );
     Ok(())
+}
+
+/// Finds the programs and starts the local RTMP server; says why not and falls back otherwise.
+async fn real_video(printer: &Printer) -> Option<(RealVideoTools, RtmpServer)> {
+    let tools = match RealVideoTools::find() {
+        Ok(tools) => tools,
+        Err(why) => {
+            printer.say("demo", &why);
+            printer.say("demo", "falling back to simulated video (invented stats)");
+            return None;
+        }
+    };
+    match RtmpServer::start(&tools).await {
+        Ok(server) => {
+            printer.say(
+                "demo",
+                "real video: ffmpeg in the glasses simulator → nginx-rtmp on 127.0.0.1 → HLS",
+            );
+            Some((tools, server))
+        }
+        Err(e) => {
+            printer.say("demo", &e.to_string());
+            printer.say("demo", "falling back to simulated video (invented stats)");
+            None
+        }
+    }
 }
 
 fn seconds(value: f64, flag: &str) -> Result<Duration, String> {

@@ -112,10 +112,16 @@ fn scan_without_bluetooth_says_so_and_exits_non_zero() {
 }
 
 fn cli(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mentra-bridge"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
+    cli_with_path(args, None)
+}
+
+fn cli_with_path(args: &[&str], path: Option<&str>) -> (bool, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mentra-bridge"));
+    command.args(args);
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    let out = command.output().expect("the binary runs");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -167,4 +173,62 @@ fn unreachable_glasses_are_a_clear_error() {
     );
     let (ok, _, stderr) = cli(&["status", "--link", "carrier-pigeon"]);
     assert!(!ok && stderr.contains("expected sim | ble"), "{stderr}");
+}
+
+#[test]
+fn demo_real_video_prints_a_watchable_hls_url_and_leaves_nothing_running() {
+    if let Err(why) = mentra_sim::video::RealVideoTools::find() {
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let (ok, stdout, stderr) = demo(&[
+        "--real-video",
+        "--keep-alives",
+        "1",
+        "--interval",
+        "0.5",
+        "--duration",
+        "6",
+    ]);
+    assert!(ok, "demo failed:\n{stdout}\n{stderr}");
+    for needle in [
+        "real video: ffmpeg in the glasses simulator",
+        "watch it now: http://127.0.0.1:",
+        "/hls/sm4k2q7xa1.m3u8",
+        "sm4k2q7xa1 stopped",
+        "ffmpeg ended with the stream",
+        "RTMP server stopped",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
+    }
+    assert!(!stdout.contains("warning"), "{stdout}");
+}
+
+#[test]
+fn demo_real_video_without_ffmpeg_says_what_to_install_and_falls_back() {
+    let (ok, stdout, stderr) = cli_with_path(
+        &[
+            "demo",
+            "--real-video",
+            "--keep-alives",
+            "1",
+            "--interval",
+            "0.2",
+            "--duration",
+            "0",
+        ],
+        Some("/nonexistent"),
+    );
+    assert!(ok, "falls back and still streams:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("missing: ffmpeg")
+            && stdout.contains("apt-get install ffmpeg nginx libnginx-mod-rtmp"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("falling back to simulated video"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("sm4k2q7xa1 stopped"), "{stdout}");
 }
