@@ -105,6 +105,43 @@ fn statuses(cloud: &CloudSim, id: &str) -> Vec<RtmpStreamStatus> {
         .collect()
 }
 
+/// Starts a stream that stays live (no keep-alives needed for a minute) in the background;
+/// returns the cursor before it and the script's task.
+fn play_held(
+    cloud: &Arc<CloudSim>,
+    key: &str,
+    url: String,
+) -> (usize, tokio::task::JoinHandle<Result<(), ScriptError>>) {
+    let script = StreamScript {
+        keep_alives: 0,
+        hold: Duration::from_secs(60),
+        ..small_stream(key, url)
+    };
+    let cursor = cloud.cursor();
+    let cloud = Arc::clone(cloud);
+    let task = tokio::spawn(async move {
+        run_stream_script(&cloud, &script, &mut |_| {})
+            .await
+            .map(|_| ())
+    });
+    (cursor, task)
+}
+
+/// Waits for the cloud to hear `word` for stream `key` after `cursor`.
+async fn heard(cloud: &CloudSim, cursor: usize, key: &str, word: &str) -> RtmpStreamStatus {
+    let found = cloud
+        .wait_for(
+            cursor,
+            Duration::from_secs(60),
+            |m| matches!(m, Outgoing::StreamStatus(s) if s.stream_id == key && s.status == word),
+        )
+        .await;
+    match found {
+        Some((_, Outgoing::StreamStatus(s))) => s,
+        _ => panic!("the cloud never heard {word}: {:?}", statuses(cloud, key)),
+    }
+}
+
 /// Waits until no process mentions `needle`; returns the survivors otherwise.
 async fn none_left(needle: &str) -> Result<(), Vec<u32>> {
     for _ in 0..200 {
@@ -229,34 +266,12 @@ async fn ingest_lost_mid_stream_the_cloud_hears_reconnecting_with_the_cause_then
     let cloud = Arc::new(CloudSim::start(CloudSimConfig::default()).await.unwrap());
     let (bridge, _glasses) = rig(&cloud, &tools, 2);
     let key = key("lost");
-    let script = StreamScript {
-        keep_alives: 0,
-        hold: Duration::from_secs(60),
-        ..small_stream(&key, server.rtmp_url(&key))
-    };
-    let cursor = cloud.cursor();
-    let play = tokio::spawn({
-        let cloud = Arc::clone(&cloud);
-        async move { run_stream_script(&cloud, &script, &mut |_| {}).await }
-    });
-    let is = |word: &'static str| {
-        let key = key.clone();
-        move |m: &Outgoing| matches!(m, Outgoing::StreamStatus(s) if s.stream_id == key && s.status == word)
-    };
-    cloud
-        .wait_for(cursor, Duration::from_secs(30), is("streaming"))
-        .await
-        .expect("live through nginx");
+    let (cursor, play) = play_held(&cloud, &key, server.rtmp_url(&key));
+    heard(&cloud, cursor, &key, "streaming").await;
 
     server.stop().await; // the ingest goes away mid-stream
 
-    let (_, reconnecting) = cloud
-        .wait_for(cursor, Duration::from_secs(30), is("reconnecting"))
-        .await
-        .expect("the cloud hears reconnecting");
-    let Outgoing::StreamStatus(reconnecting) = reconnecting else {
-        unreachable!()
-    };
+    let reconnecting = heard(&cloud, cursor, &key, "reconnecting").await;
     let details = reconnecting.error_details.clone().unwrap_or_default();
     let cause = details
         .strip_prefix("connection_lost: ")
@@ -270,10 +285,8 @@ async fn ingest_lost_mid_stream_the_cloud_hears_reconnecting_with_the_cause_then
         (reconnecting.attempt, reconnecting.max_attempts),
         (Some(1), Some(2))
     );
-    cloud
-        .wait_for(cursor, Duration::from_secs(60), is("reconnect_failed"))
-        .await
-        .unwrap_or_else(|| panic!("the end is reported: {:?}", statuses(&cloud, &key)));
+    let end = heard(&cloud, cursor, &key, "reconnect_failed").await;
+    assert!(end.error_details.is_some(), "says why it ended: {end:?}");
     play.abort();
     assert_eq!(none_left(&key).await, Ok(()), "no ffmpeg left behind");
     bridge.shutdown().await;
@@ -301,22 +314,8 @@ async fn killing_the_glasses_simulator_process_leaves_no_ffmpeg_behind() {
     let cloud = Arc::new(CloudSim::start(CloudSimConfig::default()).await.unwrap());
     let bridge = bridge_to(&cloud, Box::new(TcpLink::new(TcpLinkConfig::new(address))));
     let key = key("kill");
-    let script = StreamScript {
-        keep_alives: 0,
-        hold: Duration::from_secs(60),
-        ..small_stream(&key, server.rtmp_url(&key))
-    };
-    let cursor = cloud.cursor();
-    let play = tokio::spawn({
-        let cloud = Arc::clone(&cloud);
-        async move { run_stream_script(&cloud, &script, &mut |_| {}).await }
-    });
-    cloud
-        .wait_for(cursor, Duration::from_secs(30), |m| {
-            matches!(m, Outgoing::StreamStatus(s) if s.stream_id == key && s.status == "streaming")
-        })
-        .await
-        .expect("live through nginx");
+    let (cursor, play) = play_held(&cloud, &key, server.rtmp_url(&key));
+    heard(&cloud, cursor, &key, "streaming").await;
     assert!(
         !processes_with_arg(&key).is_empty(),
         "ffmpeg runs while live"

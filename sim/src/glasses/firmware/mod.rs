@@ -6,6 +6,7 @@
 //! [`GlassesSim::poll_encoder`] and hears back through [`SimInput::Encoder`]
 //! (see `real_video.rs`).
 
+mod body;
 mod real_video;
 
 use std::collections::VecDeque;
@@ -17,10 +18,9 @@ use mentra_bridge::Redacted;
 use mentra_bridge::rng::SeededRng;
 use mentra_bridge::wire::PROTOCOL_VERSION;
 use mentra_bridge::wire::proto::{
-    self, Ack, AudioConfig, Battery, Capabilities, ErrorCode, GlassesToPhone, KeepAliveAck,
-    PhoneToGlasses, Pong, StreamErrorCode, StreamState, StreamStats, Thermal, ThermalState,
-    VideoConfig, WifiNetwork, WifiScanResult, WifiStatus, glasses_to_phone::Body as G,
-    phone_to_glasses::Body as P,
+    self, Ack, AudioConfig, Capabilities, ErrorCode, GlassesToPhone, KeepAliveAck, PhoneToGlasses,
+    Pong, StreamErrorCode, StreamState, StreamStats, VideoConfig, WifiNetwork, WifiScanResult,
+    glasses_to_phone::Body as G, phone_to_glasses::Body as P,
 };
 
 /// What happens to the simulated glasses.
@@ -220,17 +220,11 @@ impl GlassesSim {
                     self.go_idle();
                     return;
                 }
-                let status = self.status(&stream, StreamState::Streaming, now);
-                self.emit(0, status);
                 let drop_at = match self.config.rtmp {
                     RtmpBehaviour::Drops { after, .. } => Some(now + after),
                     _ => None,
                 };
-                self.camera = Camera::Streaming {
-                    stream,
-                    next_stats: now + self.config.stats_interval,
-                    drop_at,
-                };
+                self.go_live(now, stream, false, drop_at);
             }
             Camera::Streaming { stream, .. } | Camera::Reconnecting { stream, .. }
                 if now >= stream.watchdog =>
@@ -302,15 +296,7 @@ impl GlassesSim {
                         next_at: now + Duration::from_secs(1),
                     };
                 } else if recovers {
-                    let status = self.status(&stream, StreamState::Reconnected, now);
-                    self.emit(0, status);
-                    let status = self.status(&stream, StreamState::Streaming, now);
-                    self.emit(0, status);
-                    self.camera = Camera::Streaming {
-                        stream,
-                        next_stats: now + self.config.stats_interval,
-                        drop_at: None,
-                    };
+                    self.go_live(now, stream, true, None);
                 } else {
                     let mut status = self.failure(
                         &stream,
@@ -347,6 +333,28 @@ impl GlassesSim {
     /// The next command for the real encoder, if any ([`RtmpBehaviour::Real`] only).
     pub fn poll_encoder(&mut self) -> Option<EncoderCommand> {
         self.encoder.commands.pop_front()
+    }
+
+    /// Live (again, after `reconnected` when `reconnected`): says `streaming` and schedules
+    /// the stats.
+    fn go_live(
+        &mut self,
+        now: Instant,
+        stream: Stream,
+        reconnected: bool,
+        drop_at: Option<Instant>,
+    ) {
+        if reconnected {
+            let status = self.status(&stream, StreamState::Reconnected, now);
+            self.emit(0, status);
+        }
+        let status = self.status(&stream, StreamState::Streaming, now);
+        self.emit(0, status);
+        self.camera = Camera::Streaming {
+            stream,
+            next_stats: now + self.config.stats_interval,
+            drop_at,
+        };
     }
 
     /// Back to idle; a running encoder is told to stop.
@@ -632,104 +640,6 @@ impl GlassesSim {
             s.stats = None;
         }
         status
-    }
-
-    fn resolve_video(&self, v: VideoConfig) -> VideoConfig {
-        let c = &self.config.camera;
-        let pick = |value: u32, default: u32, lo: u32, hi: u32| {
-            (if value == 0 { default } else { value }).clamp(lo, hi.max(lo))
-        };
-        VideoConfig {
-            width: pick(v.width, 854, c.min_width, c.max_width),
-            height: pick(v.height, 480, c.min_height, c.max_height),
-            bitrate_bps: pick(
-                v.bitrate_bps,
-                1_000_000,
-                c.min_video_bitrate_bps,
-                c.max_video_bitrate_bps,
-            ),
-            fps: pick(v.fps, 15, c.min_fps, c.max_fps),
-        }
-    }
-
-    fn resolve_audio(&self, a: AudioConfig) -> AudioConfig {
-        let c = &self.config.camera;
-        let pick = |value: u32, default: u32, lo: u32, hi: u32| {
-            (if value == 0 { default } else { value }).clamp(lo, hi.max(lo))
-        };
-        AudioConfig {
-            bitrate_bps: pick(
-                a.bitrate_bps,
-                64_000,
-                c.min_audio_bitrate_bps,
-                c.max_audio_bitrate_bps,
-            ),
-            sample_rate_hz: pick(
-                a.sample_rate_hz,
-                44_100,
-                c.min_audio_sample_rate_hz,
-                c.max_audio_sample_rate_hz,
-            ),
-            ..a
-        }
-    }
-
-    fn advance_physics(&mut self, now: Instant) {
-        let minutes = now.saturating_duration_since(self.last_tick).as_secs_f64() / 60.0;
-        self.last_tick = now;
-        if matches!(
-            self.camera,
-            Camera::Streaming { .. } | Camera::Reconnecting { .. }
-        ) {
-            self.battery = (self.battery - self.config.battery_drain_per_min * minutes).max(0.0);
-            self.temperature = (self.temperature + self.config.warming_per_min * minutes).min(95.0);
-        } else {
-            let idle = self.config.idle_temperature_c;
-            self.temperature = idle + (self.temperature - idle) * (-minutes / 2.0).exp();
-        }
-    }
-
-    fn telemetry(&mut self) {
-        let battery = self.battery_report();
-        self.emit(0, battery);
-        let state = match self.temperature {
-            t if t >= 85.0 => ThermalState::Critical,
-            t if t >= 70.0 => ThermalState::Hot,
-            t if t >= 55.0 => ThermalState::Warm,
-            _ => ThermalState::Normal,
-        };
-        self.emit(
-            0,
-            G::Thermal(Thermal {
-                temperature_c: (self.temperature * 10.0).round() as f32 / 10.0,
-                state: state as i32,
-            }),
-        );
-    }
-
-    fn battery_report(&self) -> G {
-        let level = self.battery.round().clamp(0.0, 100.0) as u32;
-        G::Battery(Battery {
-            level_percent: level,
-            charging: false,
-            voltage_mv: 3300 + level * 9,
-        })
-    }
-
-    fn wifi_status(&self) -> G {
-        G::WifiStatus(WifiStatus {
-            connected: self.config.wifi_connected,
-            ssid: if self.config.wifi_connected {
-                self.config.wifi_ssid.clone()
-            } else {
-                String::new()
-            },
-            local_ip: if self.config.wifi_connected {
-                "192.0.2.10".into()
-            } else {
-                String::new()
-            },
-        })
     }
 
     fn emit(&mut self, reply_to: u32, body: G) {

@@ -92,28 +92,9 @@ impl GlassesSim {
 
     /// The ingest took the stream: live (again).
     fn encoder_live(&mut self, now: Instant) {
-        let next_stats = now + self.config.stats_interval;
         match self.camera.clone() {
-            Camera::Starting { stream, .. } => {
-                let status = self.status(&stream, StreamState::Streaming, now);
-                self.emit(0, status);
-                self.camera = Camera::Streaming {
-                    stream,
-                    next_stats,
-                    drop_at: None,
-                };
-            }
-            Camera::Reconnecting { stream, .. } => {
-                let status = self.status(&stream, StreamState::Reconnected, now);
-                self.emit(0, status);
-                let status = self.status(&stream, StreamState::Streaming, now);
-                self.emit(0, status);
-                self.camera = Camera::Streaming {
-                    stream,
-                    next_stats,
-                    drop_at: None,
-                };
-            }
+            Camera::Starting { stream, .. } => self.go_live(now, stream, false, None),
+            Camera::Reconnecting { stream, .. } => self.go_live(now, stream, true, None),
             _ => {}
         }
     }
