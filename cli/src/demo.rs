@@ -143,7 +143,13 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
             Err(e) => printer.say("demo", &format!("warning: {e}")),
         }
     };
-    let (outcome, ()) = tokio::join!(run_stream_script(&cloud, &script, &mut say), watch);
+    // The HLS check gives way when the script ends first (a failed start has nothing to watch).
+    let play = run_stream_script(&cloud, &script, &mut say);
+    tokio::pin!(play);
+    let outcome = tokio::select! {
+        outcome = &mut play => outcome,
+        () = watch => play.await,
+    };
 
     // Let the last events print, then stop the bridge on a plain thread (it owns a runtime).
     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -78,6 +78,11 @@ pub struct ErrorTail {
 }
 
 const TAIL_LINES: usize = 8;
+/// Last lines that carry no cause.
+const GENERIC: [&str; 2] = [
+    "Conversion failed!",
+    "Exiting normally, received signal 15.",
+];
 const LINE_CHARS: usize = 240;
 
 impl ErrorTail {
@@ -98,7 +103,13 @@ impl ErrorTail {
     /// `": "` of its last error line (`"rtmp://…/key: Connection refused"` → `"Connection
     /// refused"`). `None` when it printed nothing.
     pub fn cause(&self) -> Option<String> {
-        let last = self.lines.back()?;
+        // ffmpeg may end with a line that says only that it failed; the one before says why.
+        let last = self
+            .lines
+            .iter()
+            .rev()
+            .find(|l| !GENERIC.contains(&l.as_str()))
+            .or(self.lines.back())?;
         let cause = match last.rsplit_once(": ") {
             Some((_, tail)) if !tail.trim().is_empty() => tail.trim(),
             _ => last.as_str(),
@@ -169,6 +180,14 @@ mod tests {
             tail.push_line(l);
         }
         assert_eq!(tail.cause().as_deref(), Some("Broken pipe"));
+    }
+
+    #[test]
+    fn a_closing_conversion_failed_does_not_hide_the_cause() {
+        let mut tail = ErrorTail::default();
+        tail.push_line("rtmp://127.0.0.1:1/live/k: Connection timed out");
+        tail.push_line("Conversion failed!");
+        assert_eq!(tail.cause().as_deref(), Some("Connection timed out"));
     }
 
     #[test]

@@ -76,6 +76,15 @@ impl RtmpServer {
             SERIAL.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&root);
+        let started = Self::launch(tools, root.clone()).await;
+        if started.is_err() {
+            let _ = std::fs::remove_dir_all(&root);
+        }
+        started
+    }
+
+    /// Writes the configuration into `root`, starts nginx and waits until it listens.
+    async fn launch(tools: &RealVideoTools, root: PathBuf) -> Result<Self, ServerError> {
         prepare_dirs(&root)?;
         let rtmp_port = free_port()?;
         let http_port = free_port()?;
