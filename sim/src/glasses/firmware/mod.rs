@@ -210,14 +210,12 @@ impl GlassesSim {
                 live_at: Some(at),
             } if now >= at => {
                 if self.config.rtmp == RtmpBehaviour::ConnectFails {
-                    let status = self.failure(
+                    self.fail(
                         &stream,
                         StreamErrorCode::RtmpConnectFailed,
                         "RTMP connection failed: connection refused",
                         now,
                     );
-                    self.emit(0, status);
-                    self.go_idle();
                     return;
                 }
                 let drop_at = match self.config.rtmp {
@@ -229,14 +227,12 @@ impl GlassesSim {
             Camera::Streaming { stream, .. } | Camera::Reconnecting { stream, .. }
                 if now >= stream.watchdog =>
             {
-                let status = self.failure(
+                self.fail(
                     &stream,
                     StreamErrorCode::KeepAliveTimeout,
                     "Stream timed out - no keep-alive from cloud",
                     now,
                 );
-                self.emit(0, status);
-                self.go_idle();
             }
             Camera::Streaming {
                 stream,
@@ -630,6 +626,13 @@ impl GlassesSim {
                 temperature_c: (self.temperature * 10.0).round() as f32 / 10.0,
             }
         })
+    }
+
+    /// Reports the stream failed and goes idle (ending a real encoder).
+    fn fail(&mut self, stream: &Stream, code: StreamErrorCode, detail: &str, now: Instant) {
+        let status = self.failure(stream, code, detail, now);
+        self.emit(0, status);
+        self.go_idle();
     }
 
     fn failure(&mut self, stream: &Stream, code: StreamErrorCode, detail: &str, now: Instant) -> G {

@@ -105,10 +105,7 @@ impl GlassesSim {
         match self.camera.clone() {
             Camera::Starting { stream, .. } => {
                 let detail = format!("RTMP connection failed: {}", self.encoder.cause);
-                let status =
-                    self.failure(&stream, StreamErrorCode::RtmpConnectFailed, &detail, now);
-                self.emit(0, status);
-                self.camera = Camera::Idle;
+                self.fail(&stream, StreamErrorCode::RtmpConnectFailed, &detail, now);
             }
             Camera::Streaming { stream, .. } => {
                 self.camera = Camera::Reconnecting {
