@@ -47,6 +47,10 @@ pub(crate) struct DemoArgs {
     /// Per-packet latency of the simulated link, in milliseconds.
     #[arg(long, default_value_t = 8)]
     latency_ms: u64,
+    /// The generation of the MentraOS stream protocol the simulated cloud speaks. A 2025
+    /// cloud streams RTMP, so the demo then streams to an rtmps:// ingest.
+    #[arg(long, value_enum, default_value_t = crate::Protocol::P2026)]
+    cloud: crate::Protocol,
 }
 
 const TOKEN: &str = "demo-core-token";
@@ -65,13 +69,21 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
 
     let cloud = CloudSim::start(CloudSimConfig {
         token: Some(TOKEN.into()),
+        generation: args.cloud.generation(),
         ..Default::default()
     })
     .await
     .map_err(|e| format!("cannot start the cloud simulator on 127.0.0.1: {e}"))?;
+    let year = match args.cloud {
+        crate::Protocol::P2025 => 2025,
+        crate::Protocol::P2026 => 2026,
+    };
     printer.say(
         "demo",
-        &format!("cloud simulator listening on {}", cloud.url()),
+        &format!(
+            "cloud simulator ({year} stream protocol) listening on {}",
+            cloud.url()
+        ),
     );
 
     let (phone_end, glasses_end, _link) = sim_link(SimLinkConfig {
@@ -126,8 +138,23 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
         ..Default::default()
     };
     if let Some((_, server)) = &video {
-        script.rtmp_url = server.rtmp_url(&script.stream_id);
+        script.url = server.rtmp_url(&script.stream_id);
+    } else if args.cloud == crate::Protocol::P2025 {
+        // The 2025 cloud's managed streams went to a Cloudflare RTMPS ingest.
+        script.url = "rtmps://live.cloudflare.com:443/live/9f8e7d6c5b4a39281706f5e4d3c2b1a0".into();
     }
+    printer.say(
+        "demo",
+        &format!(
+            "{} stream to {}",
+            if script.managed {
+                "a managed"
+            } else {
+                "an unmanaged"
+            },
+            mentra_bridge::redact::redact_url(&script.url)
+        ),
+    );
     let mut say = |line: String| Printer::new(t0).say("cloud sim", &line);
     let watch = async {
         let Some((_, server)) = &video else { return };
@@ -157,7 +184,7 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
     let _ = tokio::time::timeout(Duration::from_secs(2), watcher).await;
     drop(glasses);
     if let Some((_, server)) = video {
-        let url = script.rtmp_url.clone();
+        let url = script.url.clone();
         let mut left = processes_with_arg(&url);
         for _ in 0..100 {
             if left.is_empty() {

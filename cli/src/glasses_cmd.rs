@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use mentra_bridge::bridge::{BridgeHandle, GlassesConnectionState, WifiCredentials, WifiSecurity};
-use mentra_bridge::cloud::{
-    AudioConfig, CloudCommand, StartRtmpStream, StopRtmpStream, StreamLimits, VideoConfig,
+use mentra_bridge::stream::{
+    self, RequestedVideo, StartRequest, StopRequest, StreamKind, StreamState,
 };
-use mentra_bridge::stream::StreamState;
 use mentra_bridge::{Bridge, BridgeConfig, BridgeEvent, Redacted};
 use mentra_sim::glasses::GlassesHandle;
 use tokio::time::Instant;
@@ -40,9 +39,15 @@ pub(crate) enum StreamCommand {
 pub(crate) struct StartArgs {
     #[command(flatten)]
     link: LinkArgs,
-    /// rtmp:// or rtmps:// ingest URL (its stream key is never printed).
+    /// Ingest URL: rtmp(s)://, srt://host:port or https:// (WHIP). Its keys are never printed.
     #[arg(long)]
     url: String,
+    /// WHIP bearer token (prefer the MENTRA_WHIP_TOKEN environment variable).
+    #[arg(long, env = "MENTRA_WHIP_TOKEN", hide_env_values = true)]
+    whip_token: Option<String>,
+    /// Ask the glasses for stats every second.
+    #[arg(long)]
+    telemetry: bool,
     /// Video width, pixels.
     #[arg(long)]
     width: Option<u32>,
@@ -240,22 +245,19 @@ pub(crate) async fn stream(command: StreamCommand) -> Result<(), String> {
             let c = connect(&a.link).await?;
             let id = format!("s{:010x}", std::process::id());
             let mut events = c.handle.subscribe();
-            let start = CloudCommand::StartStream(StartRtmpStream {
-                session_id: None,
-                rtmp_url: Redacted::new(a.url),
+            let start = stream::StreamCommand::Start(Box::new(StartRequest {
                 app_id: Some("mentra-bridge-cli".into()),
-                stream_id: id.clone(),
-                video: VideoConfig {
+                video: RequestedVideo {
                     width: a.width.map(f64::from),
                     height: a.height.map(f64::from),
                     bitrate: a.bitrate.map(f64::from),
-                    frame_rate: a.fps.map(f64::from),
+                    fps: a.fps.map(f64::from),
                 },
-                audio: AudioConfig::default(),
-                stream: StreamLimits {
-                    duration_limit: a.duration.map(f64::from),
-                },
-            });
+                duration_limit_s: a.duration.map(f64::from),
+                auth_token: a.whip_token.map(Redacted::new),
+                telemetry: Some(a.telemetry),
+                ..StartRequest::new(id.clone(), StreamKind::Unmanaged, a.url)
+            }));
             c.handle.command(start).await.map_err(|e| e.to_string())?;
             c.printer
                 .say("stream", &format!("{id} requested; Ctrl-C stops it"));
@@ -276,9 +278,7 @@ pub(crate) async fn stream(command: StreamCommand) -> Result<(), String> {
                         None => break,
                     },
                     _ = tokio::signal::ctrl_c() => {
-                        let _ = c.handle.command(CloudCommand::StopStream(StopRtmpStream {
-                            session_id: None,
-                            app_id: None,
+                        let _ = c.handle.command(stream::StreamCommand::Stop(StopRequest {
                             stream_id: id.clone(),
                         })).await;
                         c.printer.say("stream", "stopping…");
@@ -294,11 +294,7 @@ pub(crate) async fn stream(command: StreamCommand) -> Result<(), String> {
         StreamCommand::Stop(a) => {
             let c = connect(&a.link).await?;
             c.handle
-                .command(CloudCommand::StopStream(StopRtmpStream {
-                    session_id: None,
-                    app_id: None,
-                    stream_id: a.id,
-                }))
+                .command(stream::StreamCommand::Stop(StopRequest { stream_id: a.id }))
                 .await
                 .map_err(|e| e.to_string())?;
             tokio::time::sleep(Duration::from_secs(1)).await;

@@ -47,6 +47,26 @@ enum Command {
     Watch(glasses_cmd::LinkArgs),
 }
 
+/// A generation of the MentraOS cloud's stream protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Protocol {
+    /// 2025: start_rtmp_stream, rtmp_stream_status; RTMP only.
+    #[value(name = "2025")]
+    P2025,
+    /// 2026: start_stream, stream_status; RTMP, SRT and WHIP.
+    #[value(name = "2026")]
+    P2026,
+}
+
+impl Protocol {
+    pub(crate) fn generation(self) -> mentra_bridge::cloud::CloudGeneration {
+        match self {
+            Protocol::P2025 => mentra_bridge::cloud::CloudGeneration::V2025,
+            Protocol::P2026 => mentra_bridge::cloud::CloudGeneration::V2026,
+        }
+    }
+}
+
 /// Which glasses to talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum GlassesChoice {

@@ -4,7 +4,7 @@ use tokio::time::Instant;
 
 use mentra_bridge::BridgeEvent;
 use mentra_bridge::bridge::{CloudConnectionState, GlassesConnectionState, ThermalLevel};
-use mentra_bridge::stream::StreamUpdate;
+use mentra_bridge::stream::{StreamState, StreamUpdate};
 
 /// Prints events with the time since `t0`.
 #[derive(Debug)]
@@ -115,6 +115,15 @@ fn describe(event: &BridgeEvent) -> Option<(&'static str, String)> {
 
 fn stream_line(u: &StreamUpdate) -> String {
     let mut line = format!("{} {}", u.stream_id, u.state);
+    if let (StreamState::Initializing, Some(t)) =
+        (u.state, u.resolved.as_ref().and_then(|r| r.transport))
+    {
+        line.push_str(&format!(" via {t}"));
+    }
+    if u.state == StreamState::Streaming && u.stats.is_none() && u.problem.is_none() {
+        // Telemetry is opt-in: say so rather than show numbers from an earlier report.
+        line.push_str(" · no stats");
+    }
     if let Some(s) = &u.stats {
         line.push_str(&format!(
             " · {:.2} Mbps, {:.0} fps, {} dropped, {} s",

@@ -35,6 +35,10 @@ pub(crate) struct RunArgs {
     /// ATT MTU of the simulated glasses link.
     #[arg(long, default_value_t = 247, value_parser = clap::value_parser!(u16).range(23..=517))]
     mtu: u16,
+    /// Stream-protocol generation to answer in until the cloud's first command shows its own:
+    /// 2026 (`stream_status`) or 2025 (`rtmp_stream_status`).
+    #[arg(long, value_enum, default_value_t = crate::Protocol::P2026)]
+    protocol: crate::Protocol,
 }
 
 pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
@@ -48,6 +52,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
         cloud: CloudConfig {
             url: args.cloud,
             token: Redacted::new(args.token),
+            generation: args.protocol.generation(),
             ..Default::default()
         },
         ..Default::default()

@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use mentra_bridge::bridge::spawn;
 use mentra_bridge::cloud::{
-    BackoffConfig, CloudCommand, CloudConfig, KeepRtmpStreamAlive, Outgoing, RtmpStreamStatus,
-    StartRtmpStream, StopRtmpStream,
+    BackoffConfig, CloudConfig, CloudGeneration, MANAGED_APP_ID, Outgoing, StreamStatusMessage,
 };
 use mentra_bridge::{BridgeConfig, BridgeHandle, Redacted};
-use mentra_sim::cloud::{CloudSim, CloudSimConfig};
+use mentra_sim::cloud::{
+    CloudSim, CloudSimConfig, StartSpec, keep_alive_command, start_command, stop_command,
+};
 use mentra_sim::glasses::{GlassesHandle, GlassesSimConfig, spawn_glasses};
 use mentra_sim::link::{LinkControl, SimLinkConfig, sim_link};
 use tokio::time::{Instant, sleep};
@@ -27,6 +28,8 @@ type Play = for<'a> fn(&'a World) -> Pin<Box<dyn Future<Output = Result<String, 
 pub(crate) struct Scenario {
     pub(crate) name: &'static str,
     pub(crate) about: &'static str,
+    /// The generation the simulated cloud speaks.
+    cloud: CloudGeneration,
     glasses: fn() -> GlassesSimConfig,
     play: Play,
 }
@@ -42,12 +45,17 @@ pub(crate) struct World {
     printer: Printer,
 }
 
-const ID: &str = "sm4k2q7xa1";
+const ID: &str = "s4k2q7xa1bc";
+const MANAGED_ID: &str = "m4k2q7xa1bc";
+/// An SRT ingest with a passphrase (a secret: it must never be printed).
+const SRT_URL: &str =
+    "srt://ingest.example.com:9000?streamid=publish:s4k2q7xa1bc&passphrase=correct-horse-battery";
 
 pub(crate) const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "no-wifi",
         about: "the glasses are not on Wi-Fi: the start fails at once with a reason",
+        cloud: CloudGeneration::V2026,
         glasses: || GlassesSimConfig {
             wifi_connected: false,
             ..Default::default()
@@ -57,6 +65,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "camera-busy",
         about: "the camera is taking a photo: the start fails with camera_busy",
+        cloud: CloudGeneration::V2026,
         glasses: || GlassesSimConfig {
             camera_busy: true,
             ..Default::default()
@@ -66,6 +75,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "start-timeout",
         about: "the encoder hangs: after 30 s the cloud hears `timeout` and the glasses are stopped",
+        cloud: CloudGeneration::V2026,
         glasses: || GlassesSimConfig {
             start_hangs: true,
             ..Default::default()
@@ -75,6 +85,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "overheat",
         about: "the glasses heat up: warning at 70 °C, half bitrate at 80 °C, stop at 88 °C",
+        cloud: CloudGeneration::V2026,
         glasses: || GlassesSimConfig {
             idle_temperature_c: 66.0,
             warming_per_min: 20.0,
@@ -85,9 +96,10 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "low-battery",
-        about: "the battery runs down: warning at 10 %, stop at 5 %, new starts refused",
+        about: "the battery runs down: below today's firmware's 15 % floor the stream stops and new starts are refused",
+        cloud: CloudGeneration::V2026,
         glasses: || GlassesSimConfig {
-            battery_percent: 12.0,
+            battery_percent: 17.0,
             battery_drain_per_min: 6.0,
             telemetry_interval: Duration::from_secs(5),
             ..Default::default()
@@ -97,23 +109,40 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "glasses-link-drop",
         about: "the phone loses the glasses for 70 s: reconnecting, resync, the managed stream is restarted",
+        cloud: CloudGeneration::V2026,
         glasses: GlassesSimConfig::default,
         play: |w| Box::pin(glasses_link_drop(w)),
     },
     Scenario {
         name: "cloud-link-drop",
         about: "the phone loses the cloud for 90 s: the stream runs through the 60 s grace, then stops",
+        cloud: CloudGeneration::V2026,
         glasses: GlassesSimConfig::default,
         play: |w| Box::pin(cloud_link_drop(w)),
     },
     Scenario {
         name: "silent-glasses",
         about: "the glasses stop answering: the bridge notices the silence and reconnects",
+        cloud: CloudGeneration::V2026,
         glasses: || GlassesSimConfig {
             die_after: Some(Duration::from_secs(20)),
             ..Default::default()
         },
         play: |w| Box::pin(silent_glasses(w)),
+    },
+    Scenario {
+        name: "srt-unmanaged",
+        about: "an app streams to its own SRT server through a 2026 cloud; the passphrase is never printed",
+        cloud: CloudGeneration::V2026,
+        glasses: GlassesSimConfig::default,
+        play: |w| Box::pin(srt_unmanaged(w)),
+    },
+    Scenario {
+        name: "cloud-2025",
+        about: "a 2025 cloud (start_rtmp_stream, rtmp_stream_status): the bridge answers in its words",
+        cloud: CloudGeneration::V2025,
+        glasses: GlassesSimConfig::default,
+        play: |w| Box::pin(cloud_2025(w)),
     },
 ];
 
@@ -138,7 +167,7 @@ pub(crate) fn play(name: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async {
         let wall = std::time::Instant::now();
-        let world = World::new((scenario.glasses)())?;
+        let world = World::new(scenario.cloud, (scenario.glasses)())?;
         world.printer.say(
             "scenario",
             &format!("{}: {}", scenario.name, scenario.about),
@@ -185,10 +214,11 @@ pub(crate) fn play(name: &str) -> Result<(), String> {
 }
 
 impl World {
-    fn new(glasses: GlassesSimConfig) -> Result<Self, String> {
+    fn new(generation: CloudGeneration, glasses: GlassesSimConfig) -> Result<Self, String> {
         let printer = Printer::new(Instant::now());
         let (cloud, connector) = CloudSim::in_memory(CloudSimConfig {
             token: Some("scenario-token".into()),
+            generation,
             ..Default::default()
         });
         let (phone_end, glasses_end, link) = sim_link(SimLinkConfig {
@@ -233,23 +263,32 @@ impl World {
             .ok_or_else(|| "the glasses never connected".to_owned())
     }
 
+    /// The cloud starts a stream to an RTMPS ingest with telemetry on (`app` =
+    /// `MANAGED_STREAM` for a managed one).
     async fn start(&self, id: &str, app: &str) -> Result<usize, String> {
+        self.start_spec(StartSpec {
+            stream_id: id.into(),
+            url: format!("rtmps://ingest.example.com/live/{id}-key"),
+            managed: app == MANAGED_APP_ID,
+            app_id: app.into(),
+            telemetry: Some(true),
+            ..Default::default()
+        })
+        .await
+    }
+
+    async fn start_spec(&self, spec: StartSpec) -> Result<usize, String> {
         let cursor = self.cloud.cursor();
-        self.printer
-            .say("cloud sim", &format!("→ start_rtmp_stream {id}"));
-        let ok = self
-            .cloud
-            .send(&CloudCommand::StartStream(StartRtmpStream {
-                session_id: Some("scenario".into()),
-                rtmp_url: Redacted::new(format!("rtmps://ingest.example.com/live/{id}-key")),
-                app_id: Some(app.into()),
-                stream_id: id.into(),
-                video: Default::default(),
-                audio: Default::default(),
-                stream: Default::default(),
-            }))
-            .await;
-        if ok {
+        let start = start_command(&spec, self.cloud.generation());
+        self.printer.say(
+            "cloud sim",
+            &format!(
+                "→ {} {}",
+                start.type_name(self.cloud.generation()),
+                spec.stream_id
+            ),
+        );
+        if self.cloud.send(&start).await {
             Ok(cursor)
         } else {
             Err("the bridge is not connected to the cloud".into())
@@ -258,16 +297,12 @@ impl World {
 
     async fn stop(&self, id: &str) -> Result<usize, String> {
         let cursor = self.cloud.cursor();
-        self.printer
-            .say("cloud sim", &format!("→ stop_rtmp_stream {id}"));
-        let ok = self
-            .cloud
-            .send(&CloudCommand::StopStream(StopRtmpStream {
-                session_id: None,
-                app_id: None,
-                stream_id: id.into(),
-            }))
-            .await;
+        let stop = stop_command(id, "com.mentra.streamer");
+        self.printer.say(
+            "cloud sim",
+            &format!("→ {} {id}", stop.type_name(self.cloud.generation())),
+        );
+        let ok = self.cloud.send(&stop).await;
         if ok {
             Ok(cursor)
         } else {
@@ -282,7 +317,7 @@ impl World {
         id: &str,
         words: &[&str],
         within: Duration,
-    ) -> Result<RtmpStreamStatus, String> {
+    ) -> Result<StreamStatusMessage, String> {
         match self
             .cloud
             .wait_for(cursor, within, |m| {
@@ -301,7 +336,7 @@ impl World {
         cursor: usize,
         code: &str,
         within: Duration,
-    ) -> Result<RtmpStreamStatus, String> {
+    ) -> Result<StreamStatusMessage, String> {
         match self
             .cloud
             .wait_for(
@@ -321,28 +356,30 @@ impl World {
         let c = self.start(id, app).await?;
         self.status(c, id, &["streaming"], Duration::from_secs(10))
             .await?;
-        // Like the MentraOS cloud: a keep-alive every 15 s while the stream lives.
+        self.pump_keep_alives(id);
+        Ok(())
+    }
+
+    /// Like the MentraOS cloud: a keep-alive every 15 s while the stream lives.
+    fn pump_keep_alives(&self, id: &str) {
         let cloud = Arc::clone(&self.cloud);
         let id = id.to_owned();
         let pump = tokio::spawn(async move {
             for n in 1u32.. {
                 sleep(Duration::from_secs(15)).await;
-                let ka = CloudCommand::KeepAlive(KeepRtmpStreamAlive {
-                    stream_id: id.clone(),
-                    ack_id: format!("a{n:05}"),
-                });
-                let _ = cloud.send(&ka).await;
+                let _ = cloud
+                    .send(&keep_alive_command(&id, &format!("a{n:05}")))
+                    .await;
             }
         });
         self.pump
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(pump);
-        Ok(())
     }
 }
 
-fn expect(status: &RtmpStreamStatus, code: &str) -> Result<String, String> {
+fn expect(status: &StreamStatusMessage, code: &str) -> Result<String, String> {
     if status.error_code.as_deref() == Some(code) {
         Ok(status.error_details.clone().unwrap_or_default())
     } else {
@@ -368,8 +405,9 @@ async fn camera_busy(w: &World) -> Result<String, String> {
 async fn start_timeout(w: &World) -> Result<String, String> {
     w.ready().await?;
     let c = w.start(ID, "com.mentra.streamer").await?;
+    // A 2025 cloud hears `timeout`; a 2026 one `error`, which its managed path reads as failed.
     let s = w
-        .status(c, ID, &["timeout"], Duration::from_secs(40))
+        .status(c, ID, &["timeout", "error"], Duration::from_secs(40))
         .await?;
     sleep(Duration::from_secs(1)).await;
     if mentra_sim_stream_running(&w.glasses) {
@@ -394,38 +432,36 @@ async fn overheat(w: &World) -> Result<String, String> {
 async fn low_battery(w: &World) -> Result<String, String> {
     w.live(ID, "com.mentra.streamer").await?;
     let c = w.cloud.cursor();
-    w.code(c, "battery_low_warning", Duration::from_secs(120))
-        .await?;
     let s = w
         .status(c, ID, &["stopped"], Duration::from_secs(180))
         .await?;
     let reason = expect(&s, "battery_low")?;
-    let c = w.start("sretry00001", "com.mentra.streamer").await?;
+    let c = w.start("s4k2q7xretry", "com.mentra.streamer").await?;
     let refused = w
-        .status(c, "sretry00001", &["error"], Duration::from_secs(2))
+        .status(c, "s4k2q7xretry", &["error"], Duration::from_secs(2))
         .await?;
     expect(&refused, "battery_low")?;
     Ok(reason)
 }
 
 async fn glasses_link_drop(w: &World) -> Result<String, String> {
-    w.live(ID, "MANAGED_STREAM").await?;
+    w.live(MANAGED_ID, MANAGED_APP_ID).await?;
     let c = w.cloud.cursor();
     w.printer
         .say("scenario", "the glasses go out of range for 70 s");
     w.link.disconnect("out of range");
-    w.status(c, ID, &["reconnecting"], Duration::from_secs(2))
+    w.status(c, MANAGED_ID, &["reconnecting"], Duration::from_secs(2))
         .await?;
     sleep(Duration::from_secs(70)).await;
     let c = w.cloud.cursor();
     w.printer.say("scenario", "the glasses come back");
     w.link.connect();
-    w.status(c, ID, &["initializing"], Duration::from_secs(10))
+    w.status(c, MANAGED_ID, &["initializing"], Duration::from_secs(10))
         .await?;
-    w.status(c, ID, &["streaming"], Duration::from_secs(10))
+    w.status(c, MANAGED_ID, &["streaming"], Duration::from_secs(10))
         .await?;
-    let c = w.stop(ID).await?;
-    w.status(c, ID, &["stopped"], Duration::from_secs(10))
+    let c = w.stop(MANAGED_ID).await?;
+    w.status(c, MANAGED_ID, &["stopped"], Duration::from_secs(10))
         .await?;
     Ok("The stream came back by itself after the glasses reconnected".into())
 }
@@ -453,6 +489,71 @@ async fn silent_glasses(w: &World) -> Result<String, String> {
         .say("scenario", "the glasses stop answering at 20 s");
     let s = w.status(c, ID, &["error"], Duration::from_secs(90)).await?;
     expect(&s, "glasses_link_lost")
+}
+
+async fn srt_unmanaged(w: &World) -> Result<String, String> {
+    w.ready().await?;
+    let c = w
+        .start_spec(StartSpec {
+            stream_id: ID.into(),
+            url: SRT_URL.into(),
+            app_id: "com.example.srtcaster".into(),
+            telemetry: Some(true),
+            ..Default::default()
+        })
+        .await?;
+    let live = w
+        .status(c, ID, &["streaming", "error"], Duration::from_secs(10))
+        .await?;
+    if live.status == "error" {
+        return Err(format!("the SRT start failed: {:?}", live.error_details));
+    }
+    let transport = live
+        .resolved_config
+        .as_ref()
+        .and_then(|r| r.transport.clone());
+    if transport.as_deref() != Some("srt") {
+        return Err(format!("the cloud heard transport {transport:?}, not srt"));
+    }
+    w.pump_keep_alives(ID);
+    sleep(Duration::from_secs(40)).await;
+    let c = w.stop(ID).await?;
+    w.status(c, ID, &["stopped"], Duration::from_secs(10))
+        .await?;
+    let leaked = w
+        .cloud
+        .received()
+        .iter()
+        .any(|r| format!("{:?}", r.message).contains("correct-horse"));
+    if leaked {
+        return Err("the SRT passphrase reached the cloud".into());
+    }
+    Ok("The SRT stream ran 40 s and stopped; its passphrase was never printed or sent back".into())
+}
+
+async fn cloud_2025(w: &World) -> Result<String, String> {
+    w.live(ID, "com.mentra.streamer").await?;
+    sleep(Duration::from_secs(31)).await;
+    let c = w.stop(ID).await?;
+    w.status(c, ID, &["stopped"], Duration::from_secs(10))
+        .await?;
+    let received = w.cloud.received();
+    let kinds: Vec<&str> = received
+        .iter()
+        .filter(|r| matches!(r.message, Outgoing::StreamStatus(_)))
+        .map(|r| r.kind.as_str())
+        .collect();
+    if kinds.is_empty() || kinds.iter().any(|k| *k != "rtmp_stream_status") {
+        return Err(format!("the 2025 cloud got statuses named {kinds:?}"));
+    }
+    let acks = received
+        .iter()
+        .filter(|r| matches!(r.message, Outgoing::KeepAliveAck(_)))
+        .count();
+    Ok(format!(
+        "The 2025 cloud heard {} rtmp_stream_status messages and {acks} keep_alive_ack, nothing of 2026",
+        kinds.len()
+    ))
 }
 
 /// True when the glasses' last stream status says a stream is starting or live.

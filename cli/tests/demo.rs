@@ -24,19 +24,23 @@ fn demo_streams_end_to_end_and_exits_zero() {
         "0",
     ]);
     assert!(ok, "demo failed:\n{stdout}\n{stderr}");
+    // A managed WHIP stream through a 2026 cloud.
     for needle in [
         "glasses    connected",
-        "sm4k2q7xa1 initializing",
-        "sm4k2q7xa1 streaming",
+        "→ start_stream m4k2q7xa1bc",
+        "m4k2q7xa1bc initializing",
+        "m4k2q7xa1bc streaming",
+        "→ keep_stream_alive m4k2q7xa1bc ack a0002",
         "ack a0002 acknowledged",
-        "sm4k2q7xa1 stopped",
+        "→ stop_stream m4k2q7xa1bc",
+        "m4k2q7xa1bc stopped",
         "2 keep-alives acked",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
     }
     assert!(
-        !stdout.contains("sk_demo"),
-        "the stream key is never printed"
+        !stdout.contains("9f8e7d6c5b4a"),
+        "the live-input key in the WHIP URL is never printed"
     );
 }
 
@@ -67,6 +71,8 @@ fn every_failure_scenario_plays_to_the_end_and_says_why() {
         "cloud-link-drop",
         "camera-busy",
         "start-timeout",
+        "srt-unmanaged",
+        "cloud-2025",
     ] {
         assert!(
             names.contains(&required),
@@ -195,8 +201,8 @@ fn demo_real_video_prints_a_watchable_hls_url_and_leaves_nothing_running() {
     for needle in [
         "real video: ffmpeg in the glasses simulator",
         "watch it now: http://127.0.0.1:",
-        "/hls/sm4k2q7xa1.m3u8",
-        "sm4k2q7xa1 stopped",
+        "/hls/m4k2q7xa1bc.m3u8",
+        "m4k2q7xa1bc stopped",
         "ffmpeg ended with the stream",
         "RTMP server stopped",
     ] {
@@ -230,5 +236,5 @@ fn demo_real_video_without_ffmpeg_says_what_to_install_and_falls_back() {
         stdout.contains("falling back to simulated video"),
         "{stdout}"
     );
-    assert!(stdout.contains("sm4k2q7xa1 stopped"), "{stdout}");
+    assert!(stdout.contains("m4k2q7xa1bc stopped"), "{stdout}");
 }

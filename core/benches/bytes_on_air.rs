@@ -5,15 +5,20 @@
 
 use mentra_bridge::wire::proto::{
     AudioConfig, Battery, GlassesToPhone, KeepStreamAlive, PhoneToGlasses, StartStream, StopStream,
-    StreamKind, StreamState, StreamStats, StreamStatus, VideoConfig, glasses_to_phone,
-    phone_to_glasses,
+    StreamKind, StreamState, StreamStats, StreamStatus, StreamTransport, VideoConfig,
+    glasses_to_phone, phone_to_glasses,
 };
 use mentra_bridge::wire::{Framer, encode};
 
 const STREAM_ID: &str = "sm4k2q7xa1b";
 const ACK_ID: &str = "a1x9zq";
-/// A Cloudflare-style RTMPS ingest: ~100 characters, as managed streams use.
+/// A Cloudflare-style RTMPS ingest: ~100 characters, as managed streams used in 2025.
 const URL: &str = "rtmps://live.cloudflare.com:443/live/4f8e2b6c9d1a7e3f5b0c8d2e6a4f1b9c7e3d5a8f2b6c0e4d9a1f7b3c5e8d2a6f";
+/// A Cloudflare-style WHIP endpoint, the 2026 managed default: ~120 characters with the
+/// live-input key in the path.
+const WHIP_URL: &str = "https://customer-m4k2q7xa1b9c3d5e.cloudflarestream.com/4f8e2b6c9d1a7e3f5b0c8d2e6a4f1b9c7e3d5a8f2b6c0e4d9a1f/webRTC/publish";
+/// A WHIP bearer token (a JWT-sized secret).
+const WHIP_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtNGsycTd4YTFiIiwiZXhwIjoxNzY0NTc2MDAwfQ.k3Yp9wQ2rT7uV1xZ4aB6cD8eF0gH2iJ4kL6mN8oP0qR";
 const MID: u64 = 1_732_527_600_123;
 
 /// ATT payload per packet is MTU − 3; every packet costs 3 more bytes of ATT header.
@@ -116,7 +121,42 @@ fn main() {
             }),
             duration_limit_s: 600,
             keep_alive_timeout_s: 0,
+            transport: StreamTransport::Rtmp as i32,
+            ..Default::default()
         }),
+    );
+    let whip_start = phone(
+        1237,
+        phone_to_glasses::Body::StartStream(StartStream {
+            stream_id: STREAM_ID.into(),
+            kind: StreamKind::Managed as i32,
+            url: WHIP_URL.into(),
+            video: Some(VideoConfig {
+                width: 1280,
+                height: 720,
+                bitrate_bps: 2_500_000,
+                fps: 30,
+            }),
+            audio: Some(AudioConfig {
+                bitrate_bps: 64_000,
+                sample_rate_hz: 48_000,
+                echo_cancellation: false,
+                noise_suppression: false,
+            }),
+            duration_limit_s: 600,
+            keep_alive_timeout_s: 0,
+            transport: StreamTransport::Whip as i32,
+            auth_token: WHIP_TOKEN.into(),
+            ice: None,
+            sound: Some(true),
+            capture_audio: None,
+            telemetry: true,
+            trace_id: String::new(),
+        }),
+    );
+    // What the 2026 phone SDK sends today's glasses for the same start (mentra-live-wire §g.1).
+    let whip_start_json = format!(
+        "{{\"type\":\"start_stream\",\"streamUrl\":\"{WHIP_URL}\",\"streamId\":\"{STREAM_ID}\",\"video\":{{\"width\":1280,\"height\":720,\"bitrate\":2500000,\"frameRate\":30}},\"audio\":{{\"bitrate\":64000,\"sampleRate\":48000,\"echoCancellation\":false,\"noiseSuppression\":false}},\"stream\":{{\"durationLimit\":600}},\"sound\":true,\"flash\":true,\"authToken\":\"{WHIP_TOKEN}\",\"telemetry\":true,\"controllerProbeVersion\":1,\"controllerId\":\"6f1c2b9e-3d4a-4e5f-8a7b-0c1d2e3f4a5b\",\"mId\":{MID}}}"
     );
     let start_json = format!(
         "{{\"type\":\"start_rtmp_stream\",\"sessionId\":\"u-5f2a9c\",\"rtmpUrl\":\"{URL}\",\"appId\":\"MANAGED_STREAM\",\"streamId\":\"{STREAM_ID}\",\"video\":{{\"width\":1280,\"height\":720,\"bitrate\":2000000,\"frameRate\":30}},\"audio\":{{\"bitrate\":64000,\"sampleRate\":44100,\"echoCancellation\":false,\"noiseSuppression\":false}},\"stream\":{{\"durationLimit\":600}},\"mId\":{MID}}}"
@@ -163,6 +203,7 @@ fn main() {
         glasses_to_phone::Body::Battery(Battery {
             level_percent: 73,
             charging: false,
+            active_charging: false,
             voltage_mv: 3957,
         }),
     );
@@ -173,6 +214,12 @@ fn main() {
             "start (managed, ~100-char rtmps URL, full config)",
             &start,
             start_json,
+            true,
+        ),
+        (
+            "start (managed WHIP, ~120-char URL + bearer token)",
+            &whip_start,
+            whip_start_json,
             true,
         ),
         ("stop", &stop, stop_json, true),

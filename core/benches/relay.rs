@@ -15,9 +15,9 @@ use mentra_bridge::wire::proto::{
 };
 use mentra_bridge::wire::{Framer, PROTOCOL_VERSION, encode};
 
-const START: &str = r#"{"type":"start_rtmp_stream","sessionId":"u-5f2a9c","rtmpUrl":"rtmps://live.cloudflare.com:443/live/4f8e2b6c9d1a7e3f5b0c8d2e6a4f1b9c7e3d5a8f2b6c0e4d9a1f7b3c5e8d2a6f","appId":"MANAGED_STREAM","streamId":"sm4k2q7xa1b","video":{"width":1280,"height":720,"bitrate":2000000,"frameRate":30},"audio":{"bitrate":64000,"sampleRate":44100,"echoCancellation":false,"noiseSuppression":false},"stream":{"durationLimit":600},"timestamp":"2026-11-25T10:00:00.000Z"}"#;
+const START: &str = r#"{"type":"start_stream","sessionId":"u-5f2a9c","streamUrl":"rtmps://live.cloudflare.com:443/live/4f8e2b6c9d1a7e3f5b0c8d2e6a4f1b9c7e3d5a8f2b6c0e4d9a1f7b3c5e8d2a6f","appId":"MANAGED_STREAM","streamId":"sm4k2q7xa1b","video":{"width":1280,"height":720,"bitrate":2000000,"frameRate":30},"audio":{"bitrate":64000,"sampleRate":44100,"echoCancellation":false,"noiseSuppression":false},"stream":{"durationLimit":600},"timestamp":"2026-11-25T10:00:00.000Z"}"#;
 const KEEP_ALIVE: &str =
-    r#"{"type":"keep_rtmp_stream_alive","streamId":"sm4k2q7xa1b","ackId":"a1x9zq"}"#;
+    r#"{"type":"keep_stream_alive","streamId":"sm4k2q7xa1b","ackId":"a1x9zq"}"#;
 
 /// The bridge's machines with a glasses peer that has finished the hello.
 struct Rig {
@@ -53,6 +53,7 @@ impl Rig {
             now,
             StreamInput::GlassesReady {
                 limits: Default::default(),
+                transports: vec![],
             },
         );
         while rig.supervisor.poll_output().is_some() {}
@@ -79,11 +80,11 @@ impl Rig {
 
     /// The measured path. Returns the message id sent to the glasses.
     fn relay(&mut self, frame: &str) -> u32 {
-        let Ok(Incoming::Command(command)) = parse_incoming(frame) else {
+        let Ok(Incoming::Command { command, .. }) = parse_incoming(frame) else {
             panic!("bench frame does not parse");
         };
         self.supervisor
-            .handle_input(self.now, StreamInput::Cloud(command));
+            .handle_input(self.now, StreamInput::Cloud(command.into()));
         let mut id = 0;
         while let Some(out) = self.supervisor.poll_output() {
             if let StreamOutput::ToGlasses(cmd) = out {
@@ -134,8 +135,8 @@ fn percentiles() {
     );
     for mtu in [247u16, 23] {
         for (name, frame, restart) in [
-            ("start_rtmp_stream", START, true),
-            ("keep_rtmp_stream_alive", KEEP_ALIVE, false),
+            ("start_stream", START, true),
+            ("keep_stream_alive", KEEP_ALIVE, false),
         ] {
             let mut rig = Rig::new(mtu);
             if !restart {

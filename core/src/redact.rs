@@ -1,4 +1,5 @@
-//! Secrets that must never be printed: RTMP stream keys, tokens, Wi-Fi passwords.
+//! Secrets that must never be printed: RTMP stream keys, SRT passphrases and stream ids, WHIP
+//! live-input keys and bearer tokens, core tokens, Wi-Fi passwords.
 //! Redaction lives in the type, not at each log call (DESIGN §5 rule 12).
 
 use std::fmt;
@@ -57,78 +58,119 @@ impl<T> From<T> for Redacted<T> {
     }
 }
 
-/// An RTMP(S) URL with its secret part hidden: scheme, host and the first path segment (the
-/// application) are kept, everything after it (the stream key) is replaced.
+/// A stream URL with its secret parts hidden, for every transport:
 ///
-/// `rtmps://live.example.com:443/live/sk_123` prints as `rtmps://live.example.com:443/live/****`.
+/// - RTMP(S): scheme, host and the first path segment (the application) are kept, the rest
+///   (the stream key) is replaced: `rtmps://live.example.com:443/live/****`;
+/// - SRT: host and port are kept, every query value (`streamid`, `passphrase`) is replaced:
+///   `srt://ingest.example.com:9000?streamid=****&passphrase=****`;
+/// - WHIP (`http(s)://`) and anything else: only the host is kept, the path (Cloudflare puts
+///   the live-input key there) and the query are replaced: `https://host/****`.
+///
+/// User-info (`user:password@`) is always dropped.
 pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return "<redacted url>".to_owned();
     };
+    let scheme = &url[..scheme_end];
     let after_scheme = &url[scheme_end + 3..];
-    // Drop any user-info (user:password@host).
-    let (authority_end, _) = after_scheme
-        .char_indices()
-        .find(|&(_, c)| c == '/' || c == '?')
-        .unwrap_or((after_scheme.len(), ' '));
+    let authority_end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
     let authority = &after_scheme[..authority_end];
     let host = authority.rsplit('@').next().unwrap_or(authority);
     let rest = &after_scheme[authority_end..];
-    let mut out = format!("{}://{}", &url[..scheme_end], host);
-    if let Some(path) = rest.strip_prefix('/') {
-        let mut segments = path.splitn(2, '/');
-        let app = segments.next().unwrap_or("");
-        let app = app.split('?').next().unwrap_or("");
-        out.push('/');
-        out.push_str(app);
-        if segments.next().is_some() || rest.contains('?') {
-            out.push_str("/****");
+    let mut out = format!("{scheme}://{host}");
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    let path = path.split('#').next().unwrap_or("");
+    match scheme.to_ascii_lowercase().as_str() {
+        "rtmp" | "rtmps" => {
+            if let Some(path) = path.strip_prefix('/') {
+                let mut segments = path.splitn(2, '/');
+                out.push('/');
+                out.push_str(segments.next().unwrap_or(""));
+                if segments.next().is_some() || query.is_some() {
+                    out.push_str("/****");
+                }
+            } else if query.is_some() {
+                out.push_str("/****");
+            }
         }
-    } else if !rest.is_empty() {
-        out.push_str("/****");
+        "srt" => {
+            if !path.trim_matches('/').is_empty() {
+                out.push_str("/****");
+            }
+            if let Some(query) = query {
+                out.push('?');
+                let hidden: Vec<String> = query
+                    .split('&')
+                    .map(|kv| match kv.split_once('=') {
+                        Some((k, _)) => format!("{}=****", k.chars().take(32).collect::<String>()),
+                        None => "****".to_owned(),
+                    })
+                    .collect();
+                out.push_str(&hidden.join("&"));
+            }
+        }
+        _ => {
+            if !path.trim_matches('/').is_empty() || query.is_some() {
+                out.push_str("/****");
+            }
+        }
     }
     out
 }
 
-/// Redacts secrets inside free text before it reaches a log sink: RTMP(S) URLs lose their
-/// stream key, `token=…` query values and `Bearer …` credentials are replaced.
+/// Markers after which free text may carry a secret.
+const URL_MARKERS: [&str; 5] = ["rtmp://", "rtmps://", "srt://", "http://", "https://"];
+const VALUE_MARKERS: [&str; 5] = ["token=", "passphrase=", "streamid=", "password=", "Bearer "];
+
+/// Redacts secrets inside free text before it reaches a log sink, an event or the cloud:
+/// stream URLs of every transport are shortened by [`redact_url`]; `token=`, `passphrase=`,
+/// `streamid=` and `password=` values and `Bearer …` credentials are replaced.
 pub fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     loop {
-        let next = ["rtmp://", "rtmps://", "token=", "Bearer "]
+        let next = URL_MARKERS
             .iter()
-            .filter_map(|m| rest.find(m).map(|i| (i, *m)))
-            .min_by_key(|(i, _)| *i);
+            .chain(VALUE_MARKERS.iter())
+            .filter_map(|m| find_ignore_case(rest, m).map(|i| (i, *m)))
+            .min_by_key(|(i, m)| (*i, std::cmp::Reverse(m.len())));
         let Some((i, marker)) = next else {
             out.push_str(rest);
             return out;
         };
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        let end = tail
-            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '&' || c == ',')
-            .unwrap_or(tail.len());
-        let end = if marker.ends_with(' ') {
-            // `Bearer ` is followed by the credential word.
-            let word = &tail[marker.len()..];
-            marker.len()
-                + word
-                    .find(|c: char| c.is_whitespace() || c == '"' || c == ',')
-                    .unwrap_or(word.len())
+        let stop = |c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',';
+        if URL_MARKERS.contains(&marker) {
+            let end = tail.find(stop).unwrap_or(tail.len());
+            out.push_str(&redact_url(&tail[..end]));
+            rest = &tail[end..];
         } else {
-            end
-        };
-        let found = &tail[..end];
-        match marker {
-            "rtmp://" | "rtmps://" => out.push_str(&redact_url(found)),
-            other => {
-                out.push_str(other);
-                out.push_str("<redacted>");
-            }
+            let value = &tail[marker.len()..];
+            let end = value
+                .find(|c: char| stop(c) || (c == '&' && marker != "Bearer "))
+                .unwrap_or(value.len());
+            out.push_str(&tail[..marker.len()]);
+            out.push_str("<redacted>");
+            rest = &value[end..];
         }
-        rest = &tail[end..];
     }
+}
+
+/// Byte index of the first case-insensitive occurrence of an ASCII `needle`.
+fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    if n.is_empty() || h.len() < n.len() {
+        return None;
+    }
+    (0..=h.len() - n.len())
+        .find(|&i| haystack.is_char_boundary(i) && h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 #[cfg(test)]
@@ -163,5 +205,27 @@ mod tests {
         assert_eq!(redact_url("rtmp://h/app?key=secret"), "rtmp://h/app/****");
         assert_eq!(redact_url("garbage-secret"), "<redacted url>");
         assert!(!redact_url("rtmp://h/a/b/c/secret").contains("secret"));
+    }
+
+    #[test]
+    fn srt_and_whip_urls_lose_their_keys() {
+        assert_eq!(
+            redact_url("srt://live.example.com:778?streamid=SID123&passphrase=PASS123456"),
+            "srt://live.example.com:778?streamid=****&passphrase=****"
+        );
+        assert_eq!(redact_url("srt://h:9000"), "srt://h:9000");
+        assert_eq!(
+            redact_url("https://customer-x.cloudflarestream.com/LIVEKEY/webRTC/publish"),
+            "https://customer-x.cloudflarestream.com/****"
+        );
+        assert_eq!(redact_url("http://h/"), "http://h");
+        let t = redact_text(
+            "failed: srt://h:9000?passphrase=PASS123456 and https://c.example/LIVEKEY/webRTC/publish, Bearer JWT.A.B streamid=SID&x=1",
+        );
+        for secret in ["PASS123456", "LIVEKEY", "JWT.A.B", "SID"] {
+            assert!(!t.contains(secret), "{secret} in {t}");
+        }
+        assert!(t.contains("srt://h:9000?passphrase=****"), "{t}");
+        assert!(t.contains("streamid=<redacted>&x=1"), "{t}");
     }
 }

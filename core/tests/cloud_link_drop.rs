@@ -16,10 +16,9 @@ fn collapse(mut seen: Vec<Seen>) -> Vec<Seen> {
 use std::time::Duration;
 
 use common::*;
-use mentra_bridge::BridgeEvent;
-use mentra_bridge::Redacted;
 use mentra_bridge::bridge::CloudConnectionState;
-use mentra_bridge::cloud::{CloudCommand, Outgoing, StartRtmpStream, StopRtmpStream};
+use mentra_bridge::cloud::Outgoing;
+use mentra_bridge::{BridgeEvent, Redacted};
 use tokio::time::sleep;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,16 +34,7 @@ async fn statuses_produced_while_the_cloud_is_away_arrive_in_order_after_reconne
         )
         .await
         .expect("glasses connected");
-    let start = CloudCommand::StartStream(StartRtmpStream {
-        session_id: None,
-        rtmp_url: Redacted::new("rtmp://127.0.0.1/live/k".into()),
-        app_id: Some("app".into()),
-        stream_id: id.into(),
-        video: Default::default(),
-        audio: Default::default(),
-        stream: Default::default(),
-    });
-    assert!(rig.cloud.send(&start).await);
+    cloud_start(&rig.cloud, id, "app", None).await;
     rig.cloud
         .wait_for(
             0,
@@ -80,15 +70,7 @@ async fn statuses_produced_while_the_cloud_is_away_arrive_in_order_after_reconne
 
     // Stop, then compare: every status the glasses sent reached the cloud, in order.
     let cursor = rig.cloud.cursor();
-    assert!(
-        rig.cloud
-            .send(&CloudCommand::StopStream(StopRtmpStream {
-                session_id: None,
-                app_id: None,
-                stream_id: id.into(),
-            }))
-            .await
-    );
+    cloud_stop(&rig.cloud, id).await;
     rig.cloud
         .wait_for(
             cursor,

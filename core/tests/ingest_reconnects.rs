@@ -9,6 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use mentra_bridge::cloud::{CloudGeneration, MANAGED_APP_ID};
 use mentra_sim::glasses::{GlassesSimConfig, RtmpBehaviour};
 
 fn dropping(recovers: bool) -> GlassesSimConfig {
@@ -39,22 +40,30 @@ async fn a_recovered_ingest_drop_is_reported_attempt_by_attempt() {
 
 #[tokio::test(start_paused = true)]
 async fn an_exhausted_ingest_reconnect_ends_the_stream_with_a_reason() {
-    let rig = virtual_rig(247, dropping(false), Default::default());
-    glasses_connected(&rig.cloud).await;
-    cloud_start(&rig.cloud, "s1", "app", None).await;
-    let failed = expect_status(
-        &rig.cloud,
-        0,
-        "s1",
-        &["reconnect_failed"],
-        Duration::from_secs(20),
-    )
-    .await;
-    assert_eq!(failed.error_code.as_deref(), Some("reconnect_failed"));
-    assert!(
-        failed
-            .error_details
-            .unwrap()
-            .contains("could not reconnect")
-    );
+    // A 2025 cloud hears `reconnect_failed`; a 2026 one `error` with the code, for a managed
+    // stream as for any other (its managed path reads `reconnect_failed` as live).
+    for (generation, app, word) in [
+        (CloudGeneration::V2025, "app", "reconnect_failed"),
+        (CloudGeneration::V2026, MANAGED_APP_ID, "error"),
+    ] {
+        let rig = virtual_rig_speaking(247, dropping(false), Default::default(), generation);
+        glasses_connected(&rig.cloud).await;
+        cloud_start(&rig.cloud, "s1", app, None).await;
+        let failed = expect_status(
+            &rig.cloud,
+            0,
+            "s1",
+            &["reconnect_failed", "error"],
+            Duration::from_secs(20),
+        )
+        .await;
+        assert_eq!(failed.status, word, "{generation:?}");
+        assert_eq!(failed.error_code.as_deref(), Some("reconnect_failed"));
+        assert!(
+            failed
+                .error_details
+                .unwrap()
+                .contains("could not reconnect")
+        );
+    }
 }

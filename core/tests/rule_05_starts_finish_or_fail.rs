@@ -9,29 +9,42 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use mentra_bridge::cloud::{CloudGeneration, MANAGED_APP_ID};
 use mentra_bridge::wire::proto::StreamState;
 use mentra_sim::glasses::{GlassesSimConfig, RtmpBehaviour};
 use tokio::time::Instant;
 
 #[tokio::test(start_paused = true)]
 async fn rule_05_a_hung_start_times_out_and_the_glasses_are_stopped() {
+    // A 2025 cloud hears `timeout`; a 2026 cloud hears `error` with the code, never
+    // `timeout` (its managed path would read that as live).
+    for (generation, app, word) in [
+        (CloudGeneration::V2025, "app", "timeout"),
+        (CloudGeneration::V2026, MANAGED_APP_ID, "error"),
+        (CloudGeneration::V2026, "app", "error"),
+    ] {
+        hung_start(generation, app, word).await;
+    }
+}
+
+async fn hung_start(generation: CloudGeneration, app: &str, word: &str) {
     let glasses = GlassesSimConfig {
         start_hangs: true,
         ..quick_glasses()
     };
-    let rig = virtual_rig(185, glasses, Default::default());
+    let rig = virtual_rig_speaking(185, glasses, Default::default(), generation);
     glasses_connected(&rig.cloud).await;
     let t0 = Instant::now();
-    cloud_start(&rig.cloud, "s1", "app", None).await;
+    cloud_start(&rig.cloud, "s1", app, None).await;
     let timeout = expect_status(
         &rig.cloud,
         0,
         "s1",
-        &["timeout", "streaming"],
+        &["timeout", "error", "streaming"],
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(timeout.status, "timeout");
+    assert_eq!(timeout.status, word, "{generation:?} {app}");
     assert_eq!(timeout.error_code.as_deref(), Some("start_timeout"));
     let waited = t0.elapsed();
     assert!(

@@ -1,6 +1,7 @@
 //! Rule 10 through the whole bridge, in virtual time: the glasses' battery and temperature
 //! reports drive warnings, a lower bitrate when hot, and a stop when critical — each reported
-//! to the cloud with a reason — and a start is refused while critical.
+//! to the cloud with a reason — and a start is refused while critical. The battery follows
+//! today's firmware's gate: 15 %, or 4 % while actively charging.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failure
 
@@ -14,12 +15,45 @@ use mentra_bridge::cloud::Outgoing;
 use mentra_bridge::wire::proto::glasses_to_phone::Body as G;
 
 #[tokio::test(start_paused = true)]
-async fn rule_10_low_battery_warns_then_stops_and_refuses_starts() {
+async fn rule_10_below_the_15_percent_floor_the_stream_stops_and_starts_are_refused() {
     let rig = virtual_rig(247, quick_glasses(), Default::default());
     let mut events = rig.bridge.subscribe();
     live(&rig, "s1", "app").await;
     let c = rig.cloud.cursor();
+    rig.glasses.set_battery(14.0).await;
+    let stopped = expect_status(&rig.cloud, c, "s1", &["stopped"], Duration::from_secs(15)).await;
+    assert_eq!(stopped.error_code.as_deref(), Some("battery_low"));
+    let c = rig.cloud.cursor();
+    cloud_start(&rig.cloud, "s2", "app", None).await;
+    let refused = expect_status(&rig.cloud, c, "s2", &["error"], Duration::from_secs(1)).await;
+    assert_eq!(refused.error_code.as_deref(), Some("battery_low"));
+    let said = refused.error_details.unwrap();
+    assert!(
+        said.contains("Battery level too low (14%) - minimum 15% required"),
+        "{said}"
+    );
+
+    // The UI heard it too, with a code and a sentence.
+    let mut codes = Vec::new();
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(10), events.next()).await {
+        if let BridgeEvent::Warning(w) = e {
+            codes.push(w.code);
+        }
+    }
+    assert!(codes.contains(&"battery_critical"), "{codes:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn rule_10_on_a_charger_a_stream_runs_down_to_4_percent_with_the_10_percent_warning() {
+    let rig = virtual_rig(247, quick_glasses(), Default::default());
+    glasses_connected(&rig.cloud).await;
+    rig.glasses.set_battery(12.0).await;
+    rig.glasses.set_charging(true).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    live(&rig, "s1", "app").await;
+    let c = rig.cloud.cursor();
     rig.glasses.set_battery(9.0).await;
+    rig.glasses.set_charging(true).await; // a fresh report
     let (_, warned) = rig
         .cloud
         .wait_for(c, Duration::from_secs(15), |m| {
@@ -32,27 +66,11 @@ async fn rule_10_low_battery_warns_then_stops_and_refuses_starts() {
         matches!(warned, Outgoing::StreamStatus(s) if s.stream_id == "s1" && s.status == "streaming")
     );
     assert!(glasses_streaming(&rig.glasses), "a warning, not a stop");
-
     let c = rig.cloud.cursor();
-    rig.glasses.set_battery(4.0).await;
+    rig.glasses.set_battery(3.0).await;
+    rig.glasses.set_charging(true).await;
     let stopped = expect_status(&rig.cloud, c, "s1", &["stopped"], Duration::from_secs(15)).await;
     assert_eq!(stopped.error_code.as_deref(), Some("battery_low"));
-    let c = rig.cloud.cursor();
-    cloud_start(&rig.cloud, "s2", "app", None).await;
-    let refused = expect_status(&rig.cloud, c, "s2", &["error"], Duration::from_secs(1)).await;
-    assert_eq!(refused.error_code.as_deref(), Some("battery_low"));
-
-    // The UI heard it too, with a code and a sentence.
-    let mut codes = Vec::new();
-    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(10), events.next()).await {
-        if let BridgeEvent::Warning(w) = e {
-            codes.push(w.code);
-        }
-    }
-    assert!(
-        codes.contains(&"battery_low") && codes.contains(&"battery_critical"),
-        "{codes:?}"
-    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -58,13 +58,16 @@ fn bus() -> String {
 
 /// The cloud asks for stream `s1`.
 async fn start_s1(cloud: &CloudSim) {
-    let start = mentra_bridge::cloud::parse_incoming(
-        r#"{"type":"start_rtmp_stream","rtmpUrl":"rtmp://h/live/k","appId":"app","streamId":"s1"}"#,
-    )
-    .unwrap();
-    let mentra_bridge::cloud::Incoming::Command(start) = start else {
-        unreachable!()
-    };
+    let start = mentra_sim::cloud::start_command(
+        &mentra_sim::cloud::StartSpec {
+            stream_id: "s1".into(),
+            url: "rtmp://h/live/k".into(),
+            app_id: "app".into(),
+            telemetry: Some(true),
+            ..Default::default()
+        },
+        cloud.generation(),
+    );
     assert!(cloud.send(&start).await);
 }
 

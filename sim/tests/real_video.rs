@@ -11,14 +11,16 @@ use std::time::Duration;
 
 use mentra_bridge::bridge::{BridgeHandle, spawn};
 use mentra_bridge::cloud::{
-    AudioConfig, CloudConfig, Outgoing, RtmpStreamStatus, TcpConnector, VideoConfig,
+    AudioConfig, CloudConfig, Outgoing, StreamStatusMessage, TcpConnector, VideoConfig,
 };
 use mentra_bridge::glasses::{GlassesLink, TcpLink, TcpLinkConfig};
 use mentra_bridge::{BridgeConfig, Redacted};
 use mentra_sim::cloud::{CloudSim, CloudSimConfig, ScriptError, StreamScript, run_stream_script};
 use mentra_sim::glasses::{GlassesHandle, GlassesSimConfig, RtmpBehaviour, spawn_glasses};
 use mentra_sim::link::{SimLinkConfig, sim_link};
-use mentra_sim::video::{RealVideoTools, RtmpServer, processes_with_arg};
+use mentra_sim::video::{
+    RealVideoTools, RtmpServer, SrtReceiver, ffmpeg_has_srt, processes_with_arg,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
@@ -74,12 +76,14 @@ fn rig(cloud: &CloudSim, tools: &RealVideoTools, attempts: u32) -> (BridgeHandle
 fn small_stream(key: &str, url: String) -> StreamScript {
     StreamScript {
         stream_id: key.into(),
-        rtmp_url: url,
+        url,
+        managed: false,
         video: VideoConfig {
             width: Some(640.0),
             height: Some(360.0),
             bitrate: Some(800_000.0),
             frame_rate: Some(15.0),
+            fps: None,
         },
         audio: AudioConfig {
             bitrate: Some(64_000.0),
@@ -94,7 +98,7 @@ fn small_stream(key: &str, url: String) -> StreamScript {
     }
 }
 
-fn statuses(cloud: &CloudSim, id: &str) -> Vec<RtmpStreamStatus> {
+fn statuses(cloud: &CloudSim, id: &str) -> Vec<StreamStatusMessage> {
     cloud
         .received()
         .into_iter()
@@ -128,7 +132,7 @@ fn play_held(
 }
 
 /// Waits for the cloud to hear `word` for stream `key` after `cursor`.
-async fn heard(cloud: &CloudSim, cursor: usize, key: &str, word: &str) -> RtmpStreamStatus {
+async fn heard(cloud: &CloudSim, cursor: usize, key: &str, word: &str) -> StreamStatusMessage {
     let found = cloud
         .wait_for(
             cursor,
@@ -172,6 +176,55 @@ async fn ffprobe(tools: &RealVideoTools, url: &str) -> String {
         .unwrap_or_default()
         .trim()
         .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_video_over_srt_reaches_a_local_srt_listener_at_the_requested_size() {
+    let Some(tools) = tools() else { return };
+    if !ffmpeg_has_srt(&tools.ffmpeg).await {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "this ffmpeg has no libsrt"
+        );
+        eprintln!("skipped: this ffmpeg has no libsrt");
+        return;
+    }
+    let mut receiver = SrtReceiver::start(&tools.ffmpeg).await.unwrap();
+    let cloud = CloudSim::start(CloudSimConfig::default()).await.unwrap();
+    let (bridge, _glasses) = rig(&cloud, &tools, 2);
+    let key = key("srt");
+    let script = small_stream(&key, receiver.srt_url(&key));
+    let report = run_stream_script(&cloud, &script, &mut |_| {})
+        .await
+        .expect("the SRT stream runs start to stop");
+    assert!(
+        report.statuses.contains(&"streaming".to_owned()),
+        "{report:?}"
+    );
+    receiver.finish(Duration::from_secs(3)).await;
+    assert!(
+        receiver.received_bytes() > 10_000,
+        "the listener received video"
+    );
+    let probe = ffprobe(&tools, &receiver.recording().display().to_string()).await;
+    assert_eq!(probe, "h264,640,360", "what arrived over SRT");
+    // Stats are ffmpeg's measurements of the SRT push; the passphrase never left the phone.
+    let live: Vec<StreamStatusMessage> = statuses(&cloud, &key)
+        .into_iter()
+        .filter(|s| s.status == "streaming" && s.stats.is_some())
+        .collect();
+    assert!(!live.is_empty(), "measured stats reached the cloud");
+    assert_eq!(
+        live[0]
+            .resolved_config
+            .as_ref()
+            .and_then(|r| r.transport.as_deref()),
+        Some("srt")
+    );
+    let everything = format!("{:?}", cloud.received());
+    assert!(!everything.contains(receiver.passphrase()));
+    assert_eq!(none_left(&key).await, Ok(()), "no ffmpeg left behind");
+    bridge.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,7 +338,10 @@ async fn ingest_lost_mid_stream_the_cloud_hears_reconnecting_with_the_cause_then
         (reconnecting.attempt, reconnecting.max_attempts),
         (Some(1), Some(2))
     );
-    let end = heard(&cloud, cursor, &key, "reconnect_failed").await;
+    // A 2026 cloud hears the end as `error` with the code (its managed path reads
+    // `reconnect_failed` as live).
+    let end = heard(&cloud, cursor, &key, "error").await;
+    assert_eq!(end.error_code.as_deref(), Some("reconnect_failed"));
     assert!(end.error_details.is_some(), "says why it ended: {end:?}");
     play.abort();
     assert_eq!(none_left(&key).await, Ok(()), "no ffmpeg left behind");

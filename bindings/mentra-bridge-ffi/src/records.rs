@@ -108,8 +108,10 @@ pub struct StreamStatus {
     pub problem_code: Option<String>,
     /// A sentence for the user, if there is a problem.
     pub problem_message: Option<String>,
-    /// Stats while streaming.
+    /// Stats while streaming; none when the stream runs without telemetry (opt-in).
     pub stats: Option<StreamStatsRecord>,
+    /// How the glasses push it, once known: `rtmp`, `srt` or `whip`.
+    pub transport: Option<String>,
 }
 
 impl From<StreamUpdate> for StreamStatus {
@@ -129,6 +131,10 @@ impl From<StreamUpdate> for StreamStatus {
                 duration_s: s.duration_s,
                 temperature_c: s.temperature_c,
             }),
+            transport: u
+                .resolved
+                .and_then(|r| r.transport)
+                .map(|t| t.name().to_owned()),
         }
     }
 }
@@ -206,8 +212,10 @@ impl From<GlassesConnectionState> for GlassesState {
 pub struct Battery {
     /// 0–100.
     pub level_percent: u32,
-    /// Charging.
+    /// On a charger.
     pub charging: bool,
+    /// Current is flowing into the battery: a stream may run down to 4 % (15 % otherwise).
+    pub active_charging: bool,
 }
 
 impl From<BatteryReading> for Battery {
@@ -215,6 +223,7 @@ impl From<BatteryReading> for Battery {
         Self {
             level_percent: b.level_percent,
             charging: b.charging,
+            active_charging: b.active_charging,
         }
     }
 }

@@ -4,11 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mentra_bridge::Redacted;
-use mentra_bridge::cloud::{
-    CloudCommand, KeepRtmpStreamAlive, Outgoing, StartRtmpStream, StopRtmpStream,
+use mentra_bridge::cloud::Outgoing;
+use mentra_sim::cloud::{
+    CloudSim, CloudSimConfig, StartSpec, keep_alive_command, start_command, stop_command,
 };
-use mentra_sim::cloud::{CloudSim, CloudSimConfig};
 
 use crate::error::MentraError;
 
@@ -63,31 +62,28 @@ impl SimulatedCloud {
 
     /// Asks for a stream.
     pub fn start_stream(&self, stream_id: String) -> bool {
-        let start = CloudCommand::StartStream(StartRtmpStream {
-            session_id: None,
-            rtmp_url: Redacted::new(format!("rtmps://ingest.example.com/live/{stream_id}-key")),
-            app_id: Some("binding-test".into()),
-            stream_id,
-            video: Default::default(),
-            audio: Default::default(),
-            stream: Default::default(),
-        });
+        let start = start_command(
+            &StartSpec {
+                url: format!("rtmps://ingest.example.com/live/{stream_id}-key"),
+                app_id: "binding-test".into(),
+                stream_id,
+                telemetry: Some(true),
+                ..Default::default()
+            },
+            self.cloud.generation(),
+        );
         self.runtime.block_on(self.cloud.send(&start))
     }
 
     /// Sends a keep-alive.
     pub fn keep_alive(&self, stream_id: String, ack_id: String) -> bool {
-        let ka = CloudCommand::KeepAlive(KeepRtmpStreamAlive { stream_id, ack_id });
+        let ka = keep_alive_command(&stream_id, &ack_id);
         self.runtime.block_on(self.cloud.send(&ka))
     }
 
     /// Asks to stop a stream.
     pub fn stop_stream(&self, stream_id: String) -> bool {
-        let stop = CloudCommand::StopStream(StopRtmpStream {
-            session_id: None,
-            app_id: None,
-            stream_id,
-        });
+        let stop = stop_command(&stream_id, "binding-test");
         self.runtime.block_on(self.cloud.send(&stop))
     }
 

@@ -48,8 +48,10 @@ pub enum GlassesConnectionState {
 pub struct BatteryReading {
     /// 0–100.
     pub level_percent: u32,
-    /// Charging.
+    /// On a charger.
     pub charging: bool,
+    /// Current is flowing into the battery (the 4 % streaming floor applies, not 15 %).
+    pub active_charging: bool,
     /// Millivolts, 0 when not reported.
     pub voltage_mv: u32,
 }

@@ -21,11 +21,10 @@ use super::wifi::{WifiCredentials, WifiNetwork, WifiReply, WifiRequest};
 const WIFI_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a Wi-Fi scan may take.
 const SCAN_TIMEOUT: Duration = Duration::from_secs(30);
-use crate::cloud::CloudCommand;
 use crate::cloud::{CloudClient, CloudConnector, TcpConnector};
 use crate::glasses::{GlassesLink, Session};
 use crate::health::HealthMonitor;
-use crate::stream::{StreamInput, StreamSupervisor};
+use crate::stream::{StreamCommand, StreamInput, StreamSupervisor};
 
 /// A cheap, cloneable handle to a running bridge.
 #[derive(Debug, Clone)]
@@ -95,7 +94,7 @@ impl BridgeHandle {
 
     /// Gives the bridge a camera command as if it came from the cloud: for local control and
     /// desktop testing (`mentra-bridge stream start`). Outcomes arrive as events.
-    pub async fn command(&self, command: CloudCommand) -> Result<(), BridgeError> {
+    pub async fn command(&self, command: StreamCommand) -> Result<(), BridgeError> {
         self.commands
             .send(Command::Local(Box::new(command)))
             .await

@@ -125,6 +125,7 @@ mod tests {
         BridgeEvent::Battery(BatteryReading {
             level_percent: level,
             charging: false,
+            active_charging: false,
             voltage_mv: 0,
         })
     }

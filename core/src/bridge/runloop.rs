@@ -33,7 +33,7 @@ use std::sync::Arc;
 pub(crate) enum Command {
     Shutdown,
     Wifi(WifiRequest, Responder),
-    Local(Box<crate::cloud::CloudCommand>),
+    Local(Box<crate::stream::StreamCommand>),
 }
 
 pub(crate) struct Driver {
@@ -125,6 +125,7 @@ impl Driver {
                 trace!(?c, "cloud command");
                 self.supervisor.handle_input(now(), StreamInput::Cloud(c));
             }
+            CloudEvent::Generation(g) => debug!(?g, "cloud generation"),
             CloudEvent::Ignored { kind } => trace!(%kind, "cloud message ignored"),
             CloudEvent::Malformed(e) => debug!("malformed cloud message: {e}"),
             CloudEvent::OutboxOverflow { dropped } => {
@@ -199,7 +200,7 @@ impl Driver {
                             },
                         ),
                     },
-                    StreamOutput::ToCloud(m) => self.to_cloud(m),
+                    StreamOutput::ToCloud(report) => self.to_cloud(report.into()),
                     StreamOutput::Event(StreamEvent::Status(update)) => {
                         info!(stream = %update.stream_id, state = %update.state, problem = ?update.problem.map(|p| p.code()), "stream");
                         self.publisher.publish(BridgeEvent::Stream(update));
@@ -229,9 +230,13 @@ impl Driver {
                     }));
                 self.glasses = Some(info);
                 self.to_cloud(self.connection_update());
-                let limits = self.glasses.as_ref().map(|g| g.camera).unwrap_or_default();
+                let (limits, transports) = self
+                    .glasses
+                    .as_ref()
+                    .map(|g| (g.camera, g.transports.clone()))
+                    .unwrap_or_default();
                 self.supervisor
-                    .handle_input(now, StreamInput::GlassesReady { limits });
+                    .handle_input(now, StreamInput::GlassesReady { limits, transports });
             }
             SessionEvent::Down => {
                 self.in_flight.clear();
@@ -303,6 +308,7 @@ impl Driver {
                 let reading = BatteryReading {
                     level_percent: b.level_percent.min(100),
                     charging: b.charging,
+                    active_charging: b.active_charging,
                     voltage_mv: b.voltage_mv,
                 };
                 self.publisher.publish(BridgeEvent::Battery(reading));
@@ -310,6 +316,7 @@ impl Driver {
                     now,
                     HealthInput::Battery {
                         percent: reading.level_percent,
+                        actively_charging: reading.active_charging,
                     },
                 );
                 self.to_cloud(Outgoing::Battery(GlassesBatteryUpdate {
@@ -360,16 +367,16 @@ impl Driver {
     fn on_health(&mut self, alert: HealthAlert) {
         info!(?alert, "glasses health");
         let (change, warning) = match alert {
-            HealthAlert::Battery(band) => (
-                HealthChange::Battery(band),
-                match band {
+            HealthAlert::Battery(verdict) => (
+                HealthChange::Battery(verdict),
+                match verdict.band {
                     BatteryBand::Low => Some((
                         "battery_low",
                         "The glasses' battery is low: charge them soon",
                     )),
                     BatteryBand::Critical => Some((
                         "battery_critical",
-                        "The glasses' battery is nearly empty: streaming is stopped until they are charged",
+                        "The glasses' battery is too low to stream: charge them (a stream needs 15 %, or 4 % while charging)",
                     )),
                     BatteryBand::Normal => None,
                 },

@@ -18,10 +18,12 @@ use tracing::{debug, info, warn};
 use super::backoff::{Backoff, BackoffConfig};
 use super::connector::{BoxedStream, CloudConnector};
 use super::error::{CloudError, CloudParseError};
-use super::messages::{CloudCommand, Incoming, MAX_FRAME_BYTES, Outgoing, parse_incoming};
+use super::incoming::{CloudGeneration, Incoming, MAX_FRAME_BYTES, parse_incoming};
 use super::outbox::{Outbox, PushOutcome};
+use super::outgoing::Outgoing;
 use super::timestamp::iso8601;
 use crate::redact::Redacted;
+use crate::stream::StreamCommand;
 
 /// Cloud connection settings. Every field documents its default.
 #[derive(Debug, Clone)]
@@ -42,6 +44,11 @@ pub struct CloudConfig {
     pub connect_timeout: Duration,
     /// Seed for backoff jitter. Default 0 (the bridge seeds it per run).
     pub seed: u64,
+    /// The stream-protocol generation to answer in before the cloud has sent a command that
+    /// shows its own: statuses go out as `stream_status` (2026) or `rtmp_stream_status` (2025).
+    /// Once the cloud sends a command, the bridge answers in that command's generation.
+    /// Default [`CloudGeneration::V2026`].
+    pub generation: CloudGeneration,
 }
 
 impl Default for CloudConfig {
@@ -55,6 +62,7 @@ impl Default for CloudConfig {
             liveness_timeout: Duration::from_secs(45),
             connect_timeout: Duration::from_secs(10),
             seed: 0,
+            generation: CloudGeneration::V2026,
         }
     }
 }
@@ -72,8 +80,11 @@ pub enum CloudEvent {
         /// Delay before the next attempt.
         retry_in: Duration,
     },
-    /// A command from the cloud.
-    Command(CloudCommand),
+    /// A command from the cloud, translated into the bridge's own terms.
+    Command(StreamCommand),
+    /// The cloud showed which generation it speaks (sent when it first shows it, and when it
+    /// changes); statuses are rendered in it from now on.
+    Generation(CloudGeneration),
     /// A cloud message type the bridge does not handle (ignored).
     Ignored {
         /// Its `type`.
@@ -124,6 +135,7 @@ impl CloudClient {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let (ev_tx, ev_rx) = mpsc::channel(CHANNEL);
         let task = Task {
+            generation: config.generation,
             outbox: Outbox::new(config.outbox_capacity),
             backoff: Backoff::new(config.backoff.clone(), config.seed),
             config,
@@ -222,6 +234,8 @@ struct Task {
     events: mpsc::Sender<CloudEvent>,
     outbox: Outbox,
     backoff: Backoff,
+    /// The generation statuses are rendered in.
+    generation: CloudGeneration,
 }
 
 /// Why a connection ended.
@@ -360,7 +374,7 @@ impl Task {
 
     /// Writes queued messages in order; a message leaves the outbox only once written.
     async fn flush(&mut self, ws: &mut Ws) -> Result<(), String> {
-        while let Some(json) = self.outbox.front_json() {
+        while let Some(json) = self.outbox.front_json(self.generation) {
             ws.send(Message::text(json))
                 .await
                 .map_err(|e| format!("write failed: {e}"))?;
@@ -379,7 +393,20 @@ impl Task {
 
     async fn incoming(&mut self, text: &str) {
         let event = match parse_incoming(text) {
-            Ok(Incoming::Command(c)) => CloudEvent::Command(c),
+            Ok(Incoming::Command {
+                command,
+                generation,
+            }) => {
+                if generation != self.generation {
+                    info!(
+                        ?generation,
+                        "the cloud speaks this stream-protocol generation"
+                    );
+                    self.generation = generation;
+                    self.emit(CloudEvent::Generation(generation)).await;
+                }
+                CloudEvent::Command(command.into())
+            }
             Ok(Incoming::Unknown { kind }) => {
                 debug!(%kind, "cloud message type not handled; ignored");
                 CloudEvent::Ignored { kind }

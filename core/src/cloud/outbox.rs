@@ -4,7 +4,8 @@
 
 use std::collections::VecDeque;
 
-use super::messages::Outgoing;
+use super::incoming::CloudGeneration;
+use super::outgoing::Outgoing;
 
 /// What happened to a pushed message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,11 +74,11 @@ impl Outbox {
         outcome
     }
 
-    /// The oldest message as a JSON frame, without removing it.
-    pub fn front_json(&self) -> Option<String> {
+    /// The oldest message as a JSON frame for a cloud of `generation`, without removing it.
+    pub fn front_json(&self, generation: CloudGeneration) -> Option<String> {
         self.entries
             .front()
-            .map(|e| e.message.to_json(&e.timestamp))
+            .map(|e| e.message.to_json(&e.timestamp, generation))
     }
 
     /// Removes the oldest message (after it was written to the socket).
@@ -104,7 +105,7 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::messages::{GlassesBatteryUpdate, KeepAliveAck};
+    use crate::cloud::outgoing::{GlassesBatteryUpdate, KeepAliveAck};
 
     fn ack(n: u32) -> Outgoing {
         Outgoing::KeepAliveAck(KeepAliveAck {
@@ -128,16 +129,24 @@ mod tests {
         assert_eq!(o.push(ack(1), "t".into()), PushOutcome::Queued);
         assert_eq!(o.push(battery(89), "t".into()), PushOutcome::Coalesced);
         assert_eq!(o.len(), 2);
-        assert!(o.front_json().unwrap().contains("\"ackId\":\"1\""));
+        assert!(
+            o.front_json(CloudGeneration::V2026)
+                .unwrap()
+                .contains("\"ackId\":\"1\"")
+        );
         o.pop_front();
-        assert!(o.front_json().unwrap().contains("\"level\":89"));
+        assert!(
+            o.front_json(CloudGeneration::V2026)
+                .unwrap()
+                .contains("\"level\":89")
+        );
     }
 
     #[test]
     fn back_to_back_stream_stats_coalesce_but_state_changes_do_not() {
-        use crate::cloud::messages::{RtmpStreamStatus, StatusStats};
+        use crate::cloud::outgoing::{StatusStats, StreamStatusMessage};
         let status = |word: &str, duration: u32| {
-            Outgoing::StreamStatus(RtmpStreamStatus {
+            Outgoing::StreamStatus(StreamStatusMessage {
                 stream_id: "s1".into(),
                 status: word.into(),
                 stats: (word == "streaming").then(|| StatusStats {
@@ -159,7 +168,9 @@ mod tests {
         assert_eq!(o.len(), 4);
         o.pop_front();
         assert!(
-            o.front_json().unwrap().contains("\"duration\":2"),
+            o.front_json(CloudGeneration::V2026)
+                .unwrap()
+                .contains("\"duration\":2"),
             "latest stats kept"
         );
     }
@@ -171,6 +182,10 @@ mod tests {
         let _ = o.push(ack(2), "t".into());
         assert_eq!(o.push(ack(3), "t".into()), PushOutcome::DroppedOldest);
         assert_eq!(o.dropped(), 1);
-        assert!(o.front_json().unwrap().contains("\"ackId\":\"2\""));
+        assert!(
+            o.front_json(CloudGeneration::V2026)
+                .unwrap()
+                .contains("\"ackId\":\"2\"")
+        );
     }
 }

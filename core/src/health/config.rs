@@ -6,13 +6,18 @@ use thiserror::Error;
 /// Battery and temperature thresholds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthConfig {
-    /// At or below this battery level (percent) the user is warned. Default 10.
+    /// At or below this battery level (percent) the user is warned. Default 10 (reached only
+    /// while charging: below the floor a stream is stopped first).
     pub battery_warn_percent: u32,
-    /// At or below this battery level (percent) a stream is stopped and starts are refused.
-    /// Default 5.
-    pub battery_stop_percent: u32,
-    /// The battery must rise this many points above a threshold before its band is left.
-    /// Default 3.
+    /// Below this battery level (percent) a stream is stopped and starts are refused, unless
+    /// the glasses are actively charging. Default 15, as today's Mentra Live firmware.
+    pub battery_floor_percent: u32,
+    /// The floor while the glasses report active charging. Default 4 (so 0–3 % is always
+    /// refused), as today's Mentra Live firmware.
+    pub battery_charging_floor_percent: u32,
+    /// The battery must rise this many points above a threshold before its band is left, so
+    /// a reading wobbling around the floor does not stop and allow streams in turn.
+    /// Default 2.
     pub battery_hysteresis_percent: u32,
     /// At or above this temperature (°C) the user is warned. Default 70.
     pub temperature_warn_c: f32,
@@ -30,8 +35,9 @@ impl Default for HealthConfig {
     fn default() -> Self {
         Self {
             battery_warn_percent: 10,
-            battery_stop_percent: 5,
-            battery_hysteresis_percent: 3,
+            battery_floor_percent: 15,
+            battery_charging_floor_percent: 4,
+            battery_hysteresis_percent: 2,
             temperature_warn_c: 70.0,
             temperature_throttle_c: 80.0,
             temperature_critical_c: 88.0,
@@ -44,8 +50,8 @@ impl Default for HealthConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum HealthConfigError {
-    /// The battery stop level must be below the warn level, both at most 100.
-    #[error("battery thresholds must satisfy stop < warn <= 100")]
+    /// The charging floor must not be above the floor, and every level at most 100.
+    #[error("battery thresholds must satisfy charging floor <= floor <= 100 and warn <= 100")]
     Battery,
     /// Temperatures must satisfy warn < throttle < critical, all finite.
     #[error("temperature thresholds must satisfy warn < throttle < critical")]
@@ -58,7 +64,10 @@ pub enum HealthConfigError {
 impl HealthConfig {
     /// Checks the thresholds.
     pub fn validate(&self) -> Result<(), HealthConfigError> {
-        if self.battery_stop_percent >= self.battery_warn_percent || self.battery_warn_percent > 100
+        if self.battery_charging_floor_percent > self.battery_floor_percent
+            || self.battery_floor_percent > 100
+            || self.battery_warn_percent > 100
+            || self.battery_hysteresis_percent > 20
         {
             return Err(HealthConfigError::Battery);
         }

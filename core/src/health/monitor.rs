@@ -4,19 +4,9 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use super::battery::{BatteryBand, BatteryGate, BatteryVerdict};
 use super::config::{HealthConfig, HealthConfigError};
 use super::hysteresis::Hysteresis;
-
-/// Battery band.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BatteryBand {
-    /// Above the warn level.
-    Normal,
-    /// At or below the warn level: warn.
-    Low,
-    /// At or below the stop level: stop streams, refuse starts.
-    Critical,
-}
 
 /// Temperature band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -38,6 +28,8 @@ pub enum HealthInput {
     Battery {
         /// 0–100.
         percent: u32,
+        /// Current is flowing into the battery (the lower charging floor applies).
+        actively_charging: bool,
     },
     /// Temperature, °C (a battery report or stream stats).
     Temperature {
@@ -51,7 +43,7 @@ pub enum HealthInput {
 #[must_use]
 pub enum HealthAlert {
     /// The battery entered this band.
-    Battery(BatteryBand),
+    Battery(BatteryVerdict),
     /// The temperature entered this band.
     Heat(HeatBand),
 }
@@ -63,7 +55,7 @@ pub enum HealthAlert {
 #[derive(Debug)]
 pub struct HealthMonitor {
     config: HealthConfig,
-    battery: Hysteresis,
+    battery: BatteryGate,
     heat: Hysteresis,
     out: VecDeque<HealthAlert>,
 }
@@ -72,14 +64,7 @@ impl HealthMonitor {
     /// A monitor with these thresholds.
     pub fn new(config: HealthConfig, _now: Instant) -> Result<Self, HealthConfigError> {
         config.validate()?;
-        // Battery severity grows as the level falls: watch the negated level.
-        let battery = Hysteresis::new(
-            vec![
-                -(config.battery_warn_percent as f32),
-                -(config.battery_stop_percent as f32),
-            ],
-            config.battery_hysteresis_percent as f32,
-        );
+        let battery = BatteryGate::new();
         let heat = Hysteresis::new(
             vec![
                 config.temperature_warn_c,
@@ -103,7 +88,7 @@ impl HealthMonitor {
 
     /// The current battery band.
     pub fn battery(&self) -> BatteryBand {
-        battery_band(self.battery.band())
+        self.battery.band()
     }
 
     /// The current temperature band.
@@ -114,9 +99,16 @@ impl HealthMonitor {
     /// Feeds one reading.
     pub fn handle_input(&mut self, _now: Instant, input: HealthInput) {
         match input {
-            HealthInput::Battery { percent } => {
-                if let Some(b) = self.battery.update(-(percent.min(100) as f32)) {
-                    self.out.push_back(HealthAlert::Battery(battery_band(b)));
+            HealthInput::Battery {
+                percent,
+                actively_charging,
+            } => {
+                let was = self.battery.band();
+                let verdict = self
+                    .battery
+                    .update(&self.config, percent, actively_charging);
+                if verdict.band != was {
+                    self.out.push_back(HealthAlert::Battery(verdict));
                 }
             }
             HealthInput::Temperature { celsius } => {
@@ -131,14 +123,6 @@ impl HealthMonitor {
     #[must_use]
     pub fn poll_output(&mut self) -> Option<HealthAlert> {
         self.out.pop_front()
-    }
-}
-
-fn battery_band(n: usize) -> BatteryBand {
-    match n {
-        0 => BatteryBand::Normal,
-        1 => BatteryBand::Low,
-        _ => BatteryBand::Critical,
     }
 }
 
@@ -160,22 +144,36 @@ mod tests {
     }
 
     #[test]
-    fn battery_warns_at_10_stops_at_5_and_does_not_flap() {
+    fn battery_band_changes_are_reported_once_each() {
         let now = Instant::now();
         let mut m = HealthMonitor::new(HealthConfig::default(), now).unwrap();
-        for (percent, expect) in [
-            (50, vec![]),
-            (10, vec![HealthAlert::Battery(BatteryBand::Low)]),
-            (11, vec![]),
-            (10, vec![]),
-            (5, vec![HealthAlert::Battery(BatteryBand::Critical)]),
-            (6, vec![]),
-            (7, vec![]),
-            (9, vec![HealthAlert::Battery(BatteryBand::Low)]),
-            (14, vec![HealthAlert::Battery(BatteryBand::Normal)]),
+        let bands = |m: &mut HealthMonitor| -> Vec<BatteryBand> {
+            alerts(m)
+                .into_iter()
+                .filter_map(|a| match a {
+                    HealthAlert::Battery(v) => Some(v.band),
+                    HealthAlert::Heat(_) => None,
+                })
+                .collect()
+        };
+        for (percent, charging, expect) in [
+            (50, false, vec![]),
+            (15, false, vec![]),
+            (14, false, vec![BatteryBand::Critical]),
+            (16, false, vec![]),
+            (14, false, vec![]),
+            (14, true, vec![BatteryBand::Normal]),
+            (9, true, vec![BatteryBand::Low]),
+            (3, true, vec![BatteryBand::Critical]),
         ] {
-            m.handle_input(now, HealthInput::Battery { percent });
-            assert_eq!(alerts(&mut m), expect, "at {percent}%");
+            m.handle_input(
+                now,
+                HealthInput::Battery {
+                    percent,
+                    actively_charging: charging,
+                },
+            );
+            assert_eq!(bands(&mut m), expect, "at {percent}% charging={charging}");
         }
     }
 
@@ -191,7 +189,7 @@ mod tests {
             Some(HealthConfigError::Temperature)
         );
         let bad = HealthConfig {
-            battery_stop_percent: 20,
+            battery_charging_floor_percent: 20,
             ..Default::default()
         };
         assert_eq!(

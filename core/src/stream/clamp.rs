@@ -1,7 +1,7 @@
-//! Resolves the config the cloud asked for against what the glasses declared: missing fields
+//! Resolves the config the requester asked for against what the glasses declared: missing fields
 //! take defaults, everything is clamped to the camera's limits (DESIGN §5 rule 2).
 
-use crate::cloud::{AudioConfig as CloudAudio, VideoConfig as CloudVideo};
+use super::command::{RequestedAudio, RequestedVideo};
 use crate::wire::proto::{AudioConfig, CameraLimits, VideoConfig};
 
 /// A cloud number as a whole u32: absent, negative or not finite → `None`.
@@ -21,7 +21,7 @@ fn fit(value: Option<u32>, default: u32, lo: u32, hi: u32, fallback: (u32, u32))
 
 /// The video config the camera will run.
 pub(crate) fn resolve_video(
-    asked: &CloudVideo,
+    asked: &RequestedVideo,
     limits: &CameraLimits,
     defaults: &CameraLimits,
     default: &VideoConfig,
@@ -51,7 +51,7 @@ pub(crate) fn resolve_video(
             (d.min_video_bitrate_bps, d.max_video_bitrate_bps),
         ),
         fps: fit(
-            whole(asked.frame_rate),
+            whole(asked.fps),
             default.fps,
             l.min_fps,
             l.max_fps,
@@ -62,7 +62,7 @@ pub(crate) fn resolve_video(
 
 /// The audio config the camera will run.
 pub(crate) fn resolve_audio(
-    asked: &CloudAudio,
+    asked: &RequestedAudio,
     limits: &CameraLimits,
     defaults: &CameraLimits,
     default: &AudioConfig,
@@ -109,11 +109,11 @@ mod tests {
             ..c.default_limits
         };
         let v = resolve_video(
-            &CloudVideo {
+            &RequestedVideo {
                 width: Some(3840.0),
                 height: Some(2160.0),
                 bitrate: Some(50.0),
-                frame_rate: None,
+                fps: None,
             },
             &glasses,
             &c.default_limits,
@@ -124,7 +124,7 @@ mod tests {
             (1280, 720, 100_000, 15)
         );
         let a = resolve_audio(
-            &CloudAudio {
+            &RequestedAudio {
                 sample_rate: Some(96_000.0),
                 ..Default::default()
             },

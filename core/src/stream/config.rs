@@ -19,11 +19,13 @@ pub struct StreamConfig {
     /// How long streams keep running while the cloud is unreachable before they are stopped
     /// (no orphan streams). Default 60 s, as the MentraOS cloud's own reconnect grace.
     pub cloud_grace: Duration,
-    /// While the cloud is unreachable the bridge keeps the glasses' watchdog fed itself, this
-    /// often. Default 15 s (the cloud's own keep-alive interval).
+    /// While the cloud is unreachable the bridge keeps the glasses' watchdog fed itself at the
+    /// cadence it observed from the cloud; this is the cadence assumed before it has seen two
+    /// keep-alives. Default 15 s (the 2026 cloud's interval).
     pub bridge_keep_alive_interval: Duration,
-    /// A relayed keep-alive not acknowledged within this long counts as missed. It stays in
-    /// the window, so a late ack still counts. Default 10 s.
+    /// A relayed keep-alive not acknowledged within this long counts as missed (or within two
+    /// thirds of the observed keep-alive interval, when that is shorter). It stays in the
+    /// window, so a late ack still counts. Default 10 s (the 2026 cloud's own ack timeout).
     pub keep_alive_ack_timeout: Duration,
     /// Keep-alive ids tracked at once (the ordered window). Default 3.
     pub keep_alive_window: usize,
@@ -41,6 +43,9 @@ pub struct StreamConfig {
     pub default_video: VideoConfig,
     /// Audio used for fields the cloud leaves out. Default 64 kbps at 44.1 kHz.
     pub default_audio: AudioConfig,
+    /// Ask the glasses for 1 Hz stats when a start does not say (`telemetry` absent, as from
+    /// the 2025 cloud). Default false: telemetry is opt-in, as in today's firmware.
+    pub telemetry_default: bool,
 }
 
 impl Default for StreamConfig {
@@ -68,6 +73,7 @@ impl Default for StreamConfig {
                 echo_cancellation: false,
                 noise_suppression: false,
             },
+            telemetry_default: false,
         }
     }
 }

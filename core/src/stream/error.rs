@@ -7,8 +7,14 @@ use crate::wire::proto::StreamErrorCode;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StreamProblem {
-    /// The ingest URL is not rtmp(s):// with a host and a path.
+    /// The ingest URL is malformed for its transport (no host, no path, no port…).
     InvalidUrl,
+    /// The ingest URL's scheme is none of rtmp(s)://, srt://, http(s)://.
+    UnknownProtocol,
+    /// The start named no ingest URL.
+    MissingUrl,
+    /// The glasses cannot push this transport (they did not declare it).
+    TransportUnsupported,
     /// Another stream holds the camera.
     AlreadyStreaming,
     /// No glasses are connected to the phone.
@@ -75,6 +81,9 @@ impl StreamProblem {
     pub fn code(self) -> &'static str {
         match self {
             Self::InvalidUrl => "invalid_url",
+            Self::UnknownProtocol => "unknown_stream_url_protocol",
+            Self::MissingUrl => "missing_stream_url",
+            Self::TransportUnsupported => "transport_unsupported",
             Self::AlreadyStreaming => "already_streaming",
             Self::GlassesNotConnected => "glasses_not_connected",
             Self::NoWifi => "no_wifi_connection",
@@ -106,7 +115,14 @@ impl StreamProblem {
     pub fn message(self) -> &'static str {
         match self {
             Self::InvalidUrl => {
-                "Invalid URL: the stream address must start with rtmp:// or rtmps:// and name a server and a path"
+                "Invalid URL: check the stream address (rtmp(s):// and https:// need a server and a path, srt:// a server and a port)"
+            }
+            Self::UnknownProtocol => {
+                "Unknown stream URL protocol: the stream address must start with rtmp://, rtmps://, srt://, http:// or https://"
+            }
+            Self::MissingUrl => "No stream address was given: the app must name where to stream",
+            Self::TransportUnsupported => {
+                "These glasses cannot stream with this protocol: update the glasses, or use an rtmp:// address"
             }
             Self::AlreadyStreaming => {
                 "Already streaming: stop the current stream before starting a new one"
@@ -183,6 +199,7 @@ impl StreamProblem {
             C::BatteryLow => Self::BatteryLow,
             C::DurationLimit => Self::DurationLimit,
             C::Internal => Self::Internal,
+            C::UnsupportedTransport => Self::TransportUnsupported,
         })
     }
 }

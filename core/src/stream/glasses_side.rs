@@ -5,25 +5,34 @@ use std::time::Instant;
 
 use tracing::{debug, info, warn};
 
+use super::cloud_side::battery_detail;
+use super::command::CloudReport;
 use super::error::StreamProblem;
 use super::keepalive::AckOutcome;
 use super::physical::StreamKind;
+use super::resolved::ResolvedConfig;
 use super::status::StreamState;
 use super::supervisor::{
     BRIDGE_ACK_PREFIX, CommandKind, HealthChange, StreamEvent, StreamOutput, StreamStats,
     StreamSupervisor, StreamUpdate,
 };
-use crate::cloud::{KeepAliveAck, Outgoing, ResolvedConfig};
+use super::url::Transport;
 use crate::glasses::{CommandFailure, SessionError};
 use crate::health::{BatteryBand, HeatBand};
+use crate::redact::redact_text;
 use crate::wire::proto::{
     self, CameraLimits, GetStreamStatus, SetStreamBitrate, StopStream, phone_to_glasses,
 };
 
 impl StreamSupervisor {
-    pub(crate) fn glasses_ready(&mut self, limits: CameraLimits) {
+    pub(crate) fn glasses_ready(&mut self, limits: CameraLimits, transports: Vec<Transport>) {
         self.glasses.ready = true;
         self.glasses.limits = limits;
+        self.glasses.transports = if transports.is_empty() {
+            vec![Transport::Rtmp]
+        } else {
+            transports
+        };
         let Some(active) = &self.active else { return };
         let id = active.glasses_id.clone();
         if active.stop_pending {
@@ -90,8 +99,12 @@ impl StreamSupervisor {
                 (StreamState::Error, Some(StreamProblem::UnknownStatus))
             }
         };
+        // Terminal failures always carry a reason (the 2026 cloud reads them by their code).
         if state == StreamState::Error && problem.is_none() {
             problem = Some(StreamProblem::Internal);
+        }
+        if state == StreamState::ReconnectFailed && problem.is_none() {
+            problem = Some(StreamProblem::ReconnectExhausted);
         }
         let stats = status.stats.map(|s| StreamStats {
             bitrate_bps: s.bitrate_bps,
@@ -103,9 +116,14 @@ impl StreamSupervisor {
         });
         let reconnect =
             (status.reconnect_max > 0).then_some((status.reconnect_attempt, status.reconnect_max));
-        let detail = (!status.error_detail.is_empty()).then_some(status.error_detail);
+        // Rule 12: the glasses' words may quote a URL; never pass a key on.
+        let detail = (!status.error_detail.is_empty()).then(|| redact_text(&status.error_detail));
+        let transport = self
+            .active
+            .as_ref()
+            .and_then(|a| Transport::from_wire(a.request.transport));
         let resolved = match (status.resolved_video, status.resolved_audio) {
-            (Some(v), Some(a)) => Some(ResolvedConfig::from_wire(&v, &a)),
+            (Some(v), Some(a)) => Some(ResolvedConfig::from_wire(transport, &v, &a)),
             _ => None,
         };
 
@@ -195,12 +213,7 @@ impl StreamSupervisor {
         }
         active.state = state;
         // Rule 2: the resolved config goes back with the status (the glasses' own, or ours).
-        let resolved = resolved.or_else(|| {
-            Some(ResolvedConfig::from_wire(
-                &active.request.video.unwrap_or_default(),
-                &active.request.audio.unwrap_or_default(),
-            ))
-        });
+        let resolved = resolved.or_else(|| Some(ResolvedConfig::of_request(&active.request)));
         let problem = if active.throttled && state == StreamState::Streaming {
             problem.or(Some(StreamProblem::ThermalThrottle))
         } else {
@@ -228,12 +241,10 @@ impl StreamSupervisor {
             },
         };
         self.out
-            .push_back(StreamOutput::ToCloud(Outgoing::KeepAliveAck(
-                KeepAliveAck {
-                    stream_id: stream_id.clone(),
-                    ack_id: ack.ack_id.clone(),
-                },
-            )));
+            .push_back(StreamOutput::ToCloud(CloudReport::KeepAliveAck {
+                stream_id: stream_id.clone(),
+                ack_id: ack.ack_id.clone(),
+            }));
         self.out
             .push_back(StreamOutput::Event(StreamEvent::KeepAliveAcked {
                 stream_id,
@@ -264,7 +275,9 @@ impl StreamSupervisor {
             CommandFailure::NotSent(_) => StreamProblem::GlassesRejected,
         };
         let detail = match reason {
-            CommandFailure::Rejected { detail, .. } if !detail.is_empty() => Some(detail),
+            CommandFailure::Rejected { detail, .. } if !detail.is_empty() => {
+                Some(redact_text(&detail))
+            }
             CommandFailure::NotSent(e) => Some(e.to_string()),
             _ => None,
         };
@@ -295,10 +308,13 @@ impl StreamSupervisor {
     pub(crate) fn health(&mut self, now: Instant, change: HealthChange) {
         // Rule 10.
         match change {
-            HealthChange::Battery(band) => {
-                self.battery = band;
-                match band {
-                    BatteryBand::Critical => self.stop_for(now, StreamProblem::BatteryLow),
+            HealthChange::Battery(verdict) => {
+                self.battery = Some(verdict);
+                match verdict.band {
+                    BatteryBand::Critical => {
+                        let detail = battery_detail(&verdict);
+                        self.stop_for(now, StreamProblem::BatteryLow, Some(detail));
+                    }
                     BatteryBand::Low => self.warn_stream(StreamProblem::BatteryLowWarning),
                     BatteryBand::Normal => {}
                 }
@@ -306,7 +322,7 @@ impl StreamSupervisor {
             HealthChange::Heat(band) => {
                 let was = std::mem::replace(&mut self.heat, band);
                 match band {
-                    HeatBand::Critical => self.stop_for(now, StreamProblem::Overheated),
+                    HeatBand::Critical => self.stop_for(now, StreamProblem::Overheated, None),
                     HeatBand::Throttle => self.throttle(true),
                     HeatBand::Warn | HeatBand::Normal => {
                         if was >= HeatBand::Throttle {
@@ -320,14 +336,14 @@ impl StreamSupervisor {
         }
     }
 
-    fn stop_for(&mut self, now: Instant, problem: StreamProblem) {
+    fn stop_for(&mut self, now: Instant, problem: StreamProblem, detail: Option<String>) {
         if self
             .active
             .as_ref()
             .is_some_and(|a| a.state != StreamState::Stopping)
         {
             warn!("stopping the stream: {}", problem.code());
-            self.begin_stop(now, Some(problem));
+            self.begin_stop_with(now, Some(problem), detail);
         }
     }
 

@@ -1,9 +1,50 @@
 //! The keep-alive window: the last few keep-alive ids relayed to the glasses, in order, each
 //! with its ack deadline. A late ack for any id still in the window counts; a streak of misses
 //! is reported once (the stream is not stopped for it: the glasses' own watchdog decides).
+//! And the [`Cadence`] the requester actually sends keep-alives at, which sets the ack
+//! deadline and the pace of the bridge's own keep-alives while the cloud is away.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// Gaps shorter than this are duplicates or bursts, not a cadence.
+const MIN_GAP: Duration = Duration::from_secs(1);
+/// Gaps longer than this are outages, not a cadence.
+const MAX_GAP: Duration = Duration::from_secs(60);
+
+/// The interval between a requester's keep-alives, as observed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cadence {
+    last: Option<Instant>,
+    interval: Option<Duration>,
+}
+
+impl Cadence {
+    /// A keep-alive arrived now.
+    pub(crate) fn observe(&mut self, now: Instant) {
+        if let Some(last) = self.last {
+            let gap = now.saturating_duration_since(last);
+            if (MIN_GAP..=MAX_GAP).contains(&gap) {
+                self.interval = Some(gap);
+            }
+        }
+        self.last = Some(now);
+    }
+
+    /// The observed interval, or `assumed` before two keep-alives were seen.
+    pub(crate) fn interval(&self, assumed: Duration) -> Duration {
+        self.interval.unwrap_or(assumed)
+    }
+
+    /// How long an ack may take: `max`, or two thirds of the observed interval when shorter
+    /// (an ack must be back before the next keep-alive is due).
+    pub(crate) fn ack_timeout(&self, max: Duration) -> Duration {
+        match self.interval {
+            Some(i) => max.min(i * 2 / 3),
+            None => max,
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 struct Tracked {
@@ -112,6 +153,26 @@ impl AckWindow {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn cadence_follows_the_observed_interval() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs(1);
+        let mut c = Cadence::default();
+        assert_eq!(c.interval(15 * s), 15 * s, "assumed until observed");
+        assert_eq!(c.ack_timeout(10 * s), 10 * s);
+        c.observe(t0);
+        c.observe(t0 + 5 * s);
+        assert_eq!(c.interval(15 * s), 5 * s);
+        assert_eq!(c.ack_timeout(10 * s), 5 * s * 2 / 3);
+        c.observe(t0 + 5 * s + Duration::from_millis(10));
+        assert_eq!(c.interval(15 * s), 5 * s, "a duplicate is not a cadence");
+        c.observe(t0 + 300 * s);
+        assert_eq!(c.interval(15 * s), 5 * s, "an outage is not a cadence");
+        c.observe(t0 + 315 * s);
+        assert_eq!(c.interval(15 * s), 15 * s);
+        assert_eq!(c.ack_timeout(10 * s), 10 * s);
+    }
 
     #[test]
     fn late_acks_count_and_a_streak_is_reported_once() {

@@ -1,26 +1,35 @@
-//! Streams: the [`StreamSupervisor`] machine that turns cloud commands into glasses commands
-//! and glasses statuses into cloud statuses with the stream id intact, and enforces the
-//! behaviour contract (DESIGN §5) on the way; plus the pieces it is built from.
+//! Streams: the [`StreamSupervisor`] machine that turns stream commands into glasses commands
+//! and glasses statuses into reports with the stream id intact, and enforces the behaviour
+//! contract (DESIGN §5) on the way; plus the pieces it is built from. It speaks the bridge's
+//! own types ([`StreamCommand`] in, [`CloudReport`] out, the protobuf model to the glasses):
+//! no cloud message name and no cloud JSON reaches it (`cloud/` translates both generations).
 
 mod clamp;
 mod cloud_side;
+mod command;
 mod config;
 mod error;
 mod glasses_side;
 mod keepalive;
 mod physical;
+mod resolved;
 mod status;
 mod supervisor;
 mod timers;
 mod url;
 
+pub use command::{
+    CloudReport, IceOptions, KeepAliveRequest, RequestedAudio, RequestedVideo, StartRequest,
+    StopRequest, StreamCommand,
+};
 pub use config::{StreamConfig, StreamConfigError};
 pub use error::StreamProblem;
 pub use physical::StreamKind;
+pub use resolved::{ResolvedAudio, ResolvedConfig, ResolvedVideo};
 pub use status::{StreamState, UnknownStatus};
 pub use supervisor::{
-    CommandKind, GlassesCommand, HealthChange, MANAGED_APP_ID, StreamEvent, StreamInput,
-    StreamOutput, StreamStats, StreamSupervisor, StreamUpdate,
+    CommandKind, GlassesCommand, HealthChange, StreamEvent, StreamInput, StreamOutput, StreamStats,
+    StreamSupervisor, StreamUpdate,
 };
 pub use timers::Timer;
-pub use url::{UrlError, validate_rtmp_url};
+pub use url::{Transport, UrlError, validate_rtmp_url, validate_stream_url};

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::error::StreamProblem;
-use super::keepalive::AckWindow;
+use super::keepalive::{AckWindow, Cadence};
 use super::status::StreamState;
 use crate::wire::proto::StartStream;
 
@@ -18,10 +18,22 @@ pub enum StreamKind {
 }
 
 /// A cloud stream riding on the physical stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Viewer {
     pub(crate) stream_id: String,
     pub(crate) app_id: Option<String>,
+    /// How often its requester sends keep-alives.
+    pub(crate) cadence: Cadence,
+}
+
+impl Viewer {
+    pub(crate) fn new(stream_id: String, app_id: Option<String>) -> Self {
+        Self {
+            stream_id,
+            app_id,
+            cadence: Cadence::default(),
+        }
+    }
 }
 
 /// The physical stream and its per-stream deadlines.
@@ -61,5 +73,15 @@ impl Physical {
 
     pub(crate) fn video_bitrate(&self) -> u32 {
         self.request.video.map(|v| v.bitrate_bps).unwrap_or(0)
+    }
+
+    /// How often the bridge feeds the glasses itself: the fastest cadence any viewer's
+    /// requester kept, or `assumed` before one was observed.
+    pub(crate) fn feed_interval(&self, assumed: Duration) -> Duration {
+        self.viewers
+            .iter()
+            .map(|v| v.cadence.interval(assumed))
+            .min()
+            .unwrap_or(assumed)
     }
 }

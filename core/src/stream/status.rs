@@ -82,8 +82,8 @@ impl StreamState {
         }
     }
 
-    /// The word sent to the MentraOS cloud in `rtmp_stream_status.status`.
-    pub fn cloud_word(self) -> &'static str {
+    /// The MentraOS status word for this state (what the cloud and today's firmware write).
+    pub fn word(self) -> &'static str {
         match self {
             Self::Initializing => "initializing",
             Self::Streaming => "streaming",
@@ -109,7 +109,7 @@ impl std::fmt::Display for StreamState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Idle => "idle",
-            other => other.cloud_word(),
+            other => other.word(),
         })
     }
 }

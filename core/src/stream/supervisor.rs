@@ -6,17 +6,16 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use super::command::{CloudReport, StreamCommand};
 use super::config::{StreamConfig, StreamConfigError};
 use super::error::StreamProblem;
 use super::physical::{Physical, Viewer};
+use super::resolved::ResolvedConfig;
 use super::status::StreamState;
-use crate::cloud::{CloudCommand, Outgoing, ResolvedConfig, RtmpStreamStatus, StatusStats};
+use super::url::Transport;
 use crate::glasses::CommandFailure;
-use crate::health::{BatteryBand, HeatBand};
+use crate::health::{BatteryVerdict, HeatBand};
 use crate::wire::proto::{self, CameraLimits, phone_to_glasses};
-
-/// `appId` the MentraOS cloud uses for managed streams.
-pub const MANAGED_APP_ID: &str = "MANAGED_STREAM";
 
 /// Prefix of the keep-alive ids the bridge makes up itself while the cloud is away.
 pub(crate) const BRIDGE_ACK_PREFIX: &str = "bridge-";
@@ -51,8 +50,8 @@ pub struct GlassesCommand {
 /// A health band change the supervisor acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HealthChange {
-    /// The battery entered this band.
-    Battery(BatteryBand),
+    /// The battery entered a band (with the reading and the floor that applied).
+    Battery(BatteryVerdict),
     /// The temperature entered this band.
     Heat(HeatBand),
 }
@@ -60,8 +59,8 @@ pub enum HealthChange {
 /// Everything that can happen to the supervisor.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamInput {
-    /// A command from the cloud.
-    Cloud(CloudCommand),
+    /// A command from the cloud (either generation, translated) or a local caller.
+    Cloud(StreamCommand),
     /// The cloud connection is up.
     CloudUp,
     /// The cloud connection dropped.
@@ -70,6 +69,8 @@ pub enum StreamInput {
     GlassesReady {
         /// Declared limits (zero maxima: not declared).
         limits: CameraLimits,
+        /// Transports the glasses can push (empty: RTMP only).
+        transports: Vec<Transport>,
     },
     /// The glasses link dropped.
     GlassesDown,
@@ -131,6 +132,21 @@ pub struct StreamUpdate {
     pub resolved: Option<ResolvedConfig>,
 }
 
+impl StreamUpdate {
+    /// An update with nothing but an id and a state.
+    pub fn new(stream_id: impl Into<String>, state: StreamState) -> Self {
+        Self {
+            stream_id: stream_id.into(),
+            state,
+            problem: None,
+            detail: None,
+            stats: None,
+            reconnect: None,
+            resolved: None,
+        }
+    }
+}
+
 /// What the supervisor reports to the UI.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -152,8 +168,8 @@ pub enum StreamEvent {
 pub enum StreamOutput {
     /// Send to the glasses.
     ToGlasses(GlassesCommand),
-    /// Send to the cloud.
-    ToCloud(Outgoing),
+    /// Send to the cloud (rendered in its generation by `cloud/`).
+    ToCloud(CloudReport),
     /// Tell the UI.
     Event(StreamEvent),
 }
@@ -163,6 +179,8 @@ pub enum StreamOutput {
 pub(crate) struct GlassesView {
     pub(crate) ready: bool,
     pub(crate) limits: CameraLimits,
+    /// What they declared; RTMP when they declared nothing.
+    pub(crate) transports: Vec<Transport>,
     /// `None` until the glasses report it.
     pub(crate) wifi: Option<bool>,
 }
@@ -182,7 +200,8 @@ pub struct StreamSupervisor {
     /// Set while the cloud is unreachable: when streams must stop.
     pub(crate) cloud_grace_deadline: Option<Instant>,
     pub(crate) cloud_up: bool,
-    pub(crate) battery: BatteryBand,
+    /// The battery's last band change; `None` until the glasses report a level.
+    pub(crate) battery: Option<BatteryVerdict>,
     pub(crate) heat: HeatBand,
     pub(crate) bridge_ack_seq: u32,
     /// No cloud: feed the glasses' watchdog for every stream.
@@ -200,7 +219,7 @@ impl StreamSupervisor {
             glasses: GlassesView::default(),
             cloud_grace_deadline: None,
             cloud_up: false,
-            battery: BatteryBand::Normal,
+            battery: None,
             heat: HeatBand::Normal,
             bridge_ack_seq: 0,
             local: false,
@@ -226,12 +245,14 @@ impl StreamSupervisor {
     /// Feeds one input.
     pub fn handle_input(&mut self, now: Instant, input: StreamInput) {
         match input {
-            StreamInput::Cloud(CloudCommand::StartStream(start)) => self.cloud_start(now, start),
-            StreamInput::Cloud(CloudCommand::StopStream(stop)) => self.cloud_stop(now, stop),
-            StreamInput::Cloud(CloudCommand::KeepAlive(ka)) => self.cloud_keep_alive(now, ka),
+            StreamInput::Cloud(StreamCommand::Start(start)) => self.cloud_start(now, *start),
+            StreamInput::Cloud(StreamCommand::Stop(stop)) => self.cloud_stop(now, stop),
+            StreamInput::Cloud(StreamCommand::KeepAlive(ka)) => self.cloud_keep_alive(now, ka),
             StreamInput::CloudUp => self.cloud_up(),
             StreamInput::CloudDown => self.cloud_down(now),
-            StreamInput::GlassesReady { limits } => self.glasses_ready(limits),
+            StreamInput::GlassesReady { limits, transports } => {
+                self.glasses_ready(limits, transports)
+            }
             StreamInput::GlassesDown => self.glasses_down(),
             StreamInput::GlassesWifi { connected } => self.glasses.wifi = Some(connected),
             StreamInput::GlassesStatus(status) => self.glasses_status(now, status),
@@ -269,36 +290,11 @@ impl StreamSupervisor {
 
     /// Reports one update for one cloud stream, to the cloud and the UI.
     pub(crate) fn report(&mut self, update: StreamUpdate, app_id: Option<String>) {
-        let word = match update.problem {
-            Some(StreamProblem::StartTimeout) => "timeout",
-            _ => update.state.cloud_word(),
-        };
-        let status = RtmpStreamStatus {
-            stream_id: update.stream_id.clone(),
-            status: word.to_owned(),
-            // Why, when known: our sentence (and the glasses' words), or the glasses' words
-            // alone for a non-error state such as `reconnecting` after a lost ingest.
-            error_details: match (update.problem, &update.detail) {
-                (Some(p), Some(d)) => Some(format!("{} ({d})", p.message())),
-                (Some(p), None) => Some(p.message().to_owned()),
-                (None, Some(d)) => Some(d.clone()),
-                (None, None) => None,
-            },
-            error_code: update.problem.map(|p| p.code().to_owned()),
-            stats: update.stats.map(|s| StatusStats {
-                bitrate: s.bitrate_bps,
-                fps: s.fps,
-                dropped_frames: s.dropped_frames,
-                duration: s.duration_s,
-                temperature_c: s.temperature_c,
-            }),
-            app_id,
-            attempt: update.reconnect.map(|r| r.0),
-            max_attempts: update.reconnect.map(|r| r.1),
-            resolved_config: update.resolved,
-        };
         self.out
-            .push_back(StreamOutput::ToCloud(Outgoing::StreamStatus(status)));
+            .push_back(StreamOutput::ToCloud(CloudReport::Status {
+                update: update.clone(),
+                app_id,
+            }));
         self.out
             .push_back(StreamOutput::Event(StreamEvent::Status(update)));
     }
@@ -342,22 +338,24 @@ impl StreamSupervisor {
         problem: StreamProblem,
         detail: Option<String>,
     ) {
-        self.report(
-            StreamUpdate {
-                stream_id: stream_id.to_owned(),
-                state: StreamState::Error,
-                problem: Some(problem),
-                detail,
-                stats: None,
-                reconnect: None,
-                resolved: None,
-            },
-            app_id,
-        );
+        let mut update = StreamUpdate::new(stream_id, StreamState::Error);
+        update.problem = Some(problem);
+        update.detail = detail;
+        self.report(update, app_id);
     }
 
     /// Asks the glasses to stop the physical stream for `reason` (`None`: the cloud asked).
     pub(crate) fn begin_stop(&mut self, now: Instant, reason: Option<StreamProblem>) {
+        self.begin_stop_with(now, reason, None);
+    }
+
+    /// [`Self::begin_stop`], with a detail for the `stopping` report.
+    pub(crate) fn begin_stop_with(
+        &mut self,
+        now: Instant,
+        reason: Option<StreamProblem>,
+        detail: Option<String>,
+    ) {
         let ready = self.glasses.ready;
         let Some(p) = self.active.as_mut() else {
             return;
@@ -383,7 +381,7 @@ impl StreamSupervisor {
         } else {
             p.stop_pending = true;
         }
-        self.report_all(StreamState::Stopping, reason, None, None, None, None);
+        self.report_all(StreamState::Stopping, reason, detail, None, None, None);
     }
 
     /// The physical stream is over: report the final state to every viewer and forget it.

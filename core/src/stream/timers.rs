@@ -111,7 +111,8 @@ impl StreamSupervisor {
             return;
         };
         if due(a.bridge_keep_alive_at) {
-            a.bridge_keep_alive_at = Some(now + self.config.bridge_keep_alive_interval);
+            a.bridge_keep_alive_at =
+                Some(now + a.feed_interval(self.config.bridge_keep_alive_interval));
             self.bridge_ack_seq = self.bridge_ack_seq.wrapping_add(1);
             let id = a.glasses_id.clone();
             if self.glasses.ready {

@@ -25,6 +25,12 @@ pub const DEFAULT_CAMERA_LIMITS: CameraLimits = CameraLimits {
 pub const MAX_ID: usize = 64;
 /// Longest ingest URL, bytes.
 pub const MAX_URL: usize = 512;
+/// Longest WHIP bearer token, bytes.
+pub const MAX_AUTH_TOKEN: usize = 1024;
+/// Longest diagnostics trace id, bytes.
+pub const MAX_TRACE_ID: usize = 128;
+/// Longest STUN server URL, bytes.
+pub const MAX_STUN_SERVER: usize = 256;
 /// Longest Wi-Fi network name, bytes (802.11 limit).
 pub const MAX_SSID: usize = 32;
 /// Longest Wi-Fi password, bytes (WPA2 passphrase limit).
@@ -39,6 +45,13 @@ pub fn first_overlong(envelope: &PhoneToGlasses) -> Option<(&'static str, usize,
         Some(P::StartStream(s)) => &[
             ("stream_id", s.stream_id.len(), MAX_ID),
             ("url", s.url.len(), MAX_URL),
+            ("auth_token", s.auth_token.len(), MAX_AUTH_TOKEN),
+            ("trace_id", s.trace_id.len(), MAX_TRACE_ID),
+            (
+                "stun_server",
+                s.ice.as_ref().map_or(0, |i| i.stun_server.len()),
+                MAX_STUN_SERVER,
+            ),
         ],
         Some(P::StopStream(s)) => &[("stream_id", s.stream_id.len(), MAX_ID)],
         Some(P::KeepStreamAlive(k)) => &[

@@ -6,10 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mentra_bridge::bridge::spawn;
-use mentra_bridge::cloud::{BackoffConfig, CloudConfig, CloudConnector, Outgoing, TcpConnector};
+use mentra_bridge::cloud::{
+    BackoffConfig, CloudConfig, CloudConnector, CloudGeneration, Outgoing, TcpConnector,
+};
 use mentra_bridge::wire::proto::{StreamState, glasses_to_phone::Body as G};
 use mentra_bridge::{BridgeConfig, BridgeHandle, Redacted};
-use mentra_sim::cloud::{CloudSim, CloudSimConfig, StreamScript};
+use mentra_sim::cloud::{
+    CloudSim, CloudSimConfig, StartSpec, StreamScript, keep_alive_command, start_command,
+    stop_command,
+};
 use mentra_sim::glasses::{GlassesHandle, GlassesSimConfig, spawn_glasses};
 use mentra_sim::link::{LinkControl, SimLinkConfig, sim_link};
 
@@ -35,6 +40,8 @@ pub fn quick_glasses() -> GlassesSimConfig {
 pub fn quick_script(id: &str) -> StreamScript {
     StreamScript {
         stream_id: id.into(),
+        url: format!("rtmps://ingest.example.com/live/{id}-key"),
+        managed: false,
         keep_alives: 3,
         keep_alive_interval: Duration::from_millis(100),
         step_timeout: Duration::from_secs(10),
@@ -42,10 +49,16 @@ pub fn quick_script(id: &str) -> StreamScript {
     }
 }
 
-/// The bridge against the cloud simulator on a real 127.0.0.1 socket.
+/// The bridge against the cloud simulator (2026) on a real 127.0.0.1 socket.
 pub async fn rig(mtu: u16, glasses: GlassesSimConfig) -> Rig {
+    rig_speaking(mtu, glasses, CloudGeneration::V2026).await
+}
+
+/// The bridge against a cloud simulator of `generation` on a real 127.0.0.1 socket.
+pub async fn rig_speaking(mtu: u16, glasses: GlassesSimConfig, generation: CloudGeneration) -> Rig {
     let cloud = CloudSim::start(CloudSimConfig {
         token: Some(TOKEN.into()),
+        generation,
         ..Default::default()
     })
     .await
@@ -64,8 +77,19 @@ pub async fn rig(mtu: u16, glasses: GlassesSimConfig) -> Rig {
 /// Everything in memory (no socket), so the test can run under tokio's paused clock and play
 /// minutes of virtual time in milliseconds.
 pub fn virtual_rig(mtu: u16, glasses: GlassesSimConfig, bridge: BridgeConfig) -> Rig {
+    virtual_rig_speaking(mtu, glasses, bridge, CloudGeneration::V2026)
+}
+
+/// [`virtual_rig`] with a cloud of `generation`.
+pub fn virtual_rig_speaking(
+    mtu: u16,
+    glasses: GlassesSimConfig,
+    bridge: BridgeConfig,
+    generation: CloudGeneration,
+) -> Rig {
     let (cloud, connector) = CloudSim::in_memory(CloudSimConfig {
         token: Some(TOKEN.into()),
+        generation,
         ..Default::default()
     });
     let url = cloud.url();
@@ -176,47 +200,38 @@ pub async fn glasses_connected(cloud: &CloudSim) {
         .expect("glasses connected");
 }
 
-/// The cloud asks for a stream (`app` = `MANAGED_STREAM` for a managed one).
+/// The cloud asks for a stream (`app` = `MANAGED_STREAM` for a managed one), RTMP with telemetry.
 pub async fn cloud_start(cloud: &CloudSim, id: &str, app: &str, duration: Option<f64>) {
-    use mentra_bridge::cloud::{CloudCommand, StartRtmpStream, StreamLimits};
-    let sent = cloud
-        .send(&CloudCommand::StartStream(StartRtmpStream {
-            session_id: None,
-            rtmp_url: Redacted::new(format!("rtmps://ingest.example.com/live/{id}-key")),
-            app_id: Some(app.into()),
+    cloud_start_spec(
+        cloud,
+        StartSpec {
             stream_id: id.into(),
-            video: Default::default(),
-            audio: Default::default(),
-            stream: StreamLimits {
-                duration_limit: duration,
-            },
-        }))
-        .await;
+            url: format!("rtmps://ingest.example.com/live/{id}-key"),
+            managed: app == mentra_bridge::cloud::MANAGED_APP_ID,
+            app_id: app.into(),
+            duration_limit: duration,
+            telemetry: Some(true),
+            ..Default::default()
+        },
+    )
+    .await;
+}
+
+/// The cloud asks for exactly this stream.
+pub async fn cloud_start_spec(cloud: &CloudSim, spec: StartSpec) {
+    let sent = cloud.send(&start_command(&spec, cloud.generation())).await;
     assert!(sent, "bridge connected to the cloud");
 }
 
 /// The cloud asks to stop a stream.
 pub async fn cloud_stop(cloud: &CloudSim, id: &str) {
-    use mentra_bridge::cloud::{CloudCommand, StopRtmpStream};
-    let sent = cloud
-        .send(&CloudCommand::StopStream(StopRtmpStream {
-            session_id: None,
-            app_id: None,
-            stream_id: id.into(),
-        }))
-        .await;
+    let sent = cloud.send(&stop_command(id, "app")).await;
     assert!(sent, "bridge connected to the cloud");
 }
 
 /// The cloud sends a keep-alive.
 pub async fn cloud_keep_alive(cloud: &CloudSim, id: &str, ack: &str) {
-    use mentra_bridge::cloud::{CloudCommand, KeepRtmpStreamAlive};
-    let sent = cloud
-        .send(&CloudCommand::KeepAlive(KeepRtmpStreamAlive {
-            stream_id: id.into(),
-            ack_id: ack.into(),
-        }))
-        .await;
+    let sent = cloud.send(&keep_alive_command(id, ack)).await;
     assert!(sent, "bridge connected to the cloud");
 }
 
@@ -227,7 +242,7 @@ pub async fn expect_status(
     id: &str,
     words: &[&str],
     within: Duration,
-) -> mentra_bridge::cloud::RtmpStreamStatus {
+) -> mentra_bridge::cloud::StreamStatusMessage {
     match cloud
         .wait_for(cursor, within, |m| {
             matches!(m, Outgoing::StreamStatus(s) if s.stream_id == id && words.contains(&s.status.as_str()))

@@ -1912,9 +1912,13 @@ public struct Battery: Equatable, Hashable {
      */
     public var levelPercent: UInt32
     /**
-     * Charging.
+     * On a charger.
      */
     public var charging: Bool
+    /**
+     * Current is flowing into the battery: a stream may run down to 4 % (15 % otherwise).
+     */
+    public var activeCharging: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1923,10 +1927,14 @@ public struct Battery: Equatable, Hashable {
          * 0–100.
          */levelPercent: UInt32, 
         /**
-         * Charging.
-         */charging: Bool) {
+         * On a charger.
+         */charging: Bool, 
+        /**
+         * Current is flowing into the battery: a stream may run down to 4 % (15 % otherwise).
+         */activeCharging: Bool) {
         self.levelPercent = levelPercent
         self.charging = charging
+        self.activeCharging = activeCharging
     }
 
     
@@ -1946,13 +1954,15 @@ public struct FfiConverterTypeBattery: FfiConverterRustBuffer {
         return
             try Battery(
                 levelPercent: FfiConverterUInt32.read(from: &buf), 
-                charging: FfiConverterBool.read(from: &buf)
+                charging: FfiConverterBool.read(from: &buf), 
+                activeCharging: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: Battery, into buf: inout [UInt8]) {
         FfiConverterUInt32.write(value.levelPercent, into: &buf)
         FfiConverterBool.write(value.charging, into: &buf)
+        FfiConverterBool.write(value.activeCharging, into: &buf)
     }
 }
 
@@ -2290,9 +2300,13 @@ public struct StreamStatus: Equatable, Hashable {
      */
     public var problemMessage: String?
     /**
-     * Stats while streaming.
+     * Stats while streaming; none when the stream runs without telemetry (opt-in).
      */
     public var stats: StreamStatsRecord?
+    /**
+     * How the glasses push it, once known: `rtmp`, `srt` or `whip`.
+     */
+    public var transport: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2310,13 +2324,17 @@ public struct StreamStatus: Equatable, Hashable {
          * A sentence for the user, if there is a problem.
          */problemMessage: String?, 
         /**
-         * Stats while streaming.
-         */stats: StreamStatsRecord?) {
+         * Stats while streaming; none when the stream runs without telemetry (opt-in).
+         */stats: StreamStatsRecord?, 
+        /**
+         * How the glasses push it, once known: `rtmp`, `srt` or `whip`.
+         */transport: String?) {
         self.streamId = streamId
         self.state = state
         self.problemCode = problemCode
         self.problemMessage = problemMessage
         self.stats = stats
+        self.transport = transport
     }
 
     
@@ -2339,7 +2357,8 @@ public struct FfiConverterTypeStreamStatus: FfiConverterRustBuffer {
                 state: FfiConverterTypeStreamStateKind.read(from: &buf), 
                 problemCode: FfiConverterOptionString.read(from: &buf), 
                 problemMessage: FfiConverterOptionString.read(from: &buf), 
-                stats: FfiConverterOptionTypeStreamStatsRecord.read(from: &buf)
+                stats: FfiConverterOptionTypeStreamStatsRecord.read(from: &buf), 
+                transport: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2349,6 +2368,7 @@ public struct FfiConverterTypeStreamStatus: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.problemCode, into: &buf)
         FfiConverterOptionString.write(value.problemMessage, into: &buf)
         FfiConverterOptionTypeStreamStatsRecord.write(value.stats, into: &buf)
+        FfiConverterOptionString.write(value.transport, into: &buf)
     }
 }
 

@@ -1,26 +1,33 @@
 //! A scripted stream, played by the cloud simulator against a bridge: wait for the glasses,
 //! start, wait for `streaming`, send keep-alives and wait for each ack, stop, wait for
-//! `stopped`. Used by the demo and by the end-to-end tests.
+//! `stopped`, with every message named and shaped as the simulator's cloud generation does.
+//! Used by the demo and by the end-to-end tests.
 
 use std::time::Duration;
 
-use mentra_bridge::Redacted;
-use mentra_bridge::cloud::{
-    AudioConfig, CloudCommand, KeepRtmpStreamAlive, Outgoing, StartRtmpStream, StopRtmpStream,
-    StreamLimits, VideoConfig,
-};
+use mentra_bridge::cloud::{AudioConfig, MANAGED_APP_ID, Outgoing, VideoConfig};
 use thiserror::Error;
 use tokio::time::sleep;
 
 use super::server::CloudSim;
+use super::shape::{StartSpec, keep_alive_command, start_command, stop_command};
+
+/// A managed stream's ingest as the 2026 cloud hands it out: Cloudflare's WHIP endpoint, with
+/// the live-input key in the path (≈ 100 characters).
+pub const DEMO_WHIP_URL: &str = "https://customer-m4k2q7xa1demo.cloudflarestream.com/9f8e7d6c5b4a39281706f5e4d3c2b1a0/webRTC/publish";
 
 /// What the script asks for.
 #[derive(Debug, Clone)]
 pub struct StreamScript {
     /// Stream id the cloud assigns.
     pub stream_id: String,
-    /// Ingest URL (reached only when the glasses simulator runs a real encoder).
-    pub rtmp_url: String,
+    /// Ingest URL (reached only when the glasses simulator runs a real encoder). Default: a
+    /// Cloudflare-style WHIP endpoint ([`DEMO_WHIP_URL`]).
+    pub url: String,
+    /// A managed stream (`MANAGED_STREAM`), or the app's own. Default managed.
+    pub managed: bool,
+    /// Ask for 1 Hz stats (2026 clouds only). Default on.
+    pub telemetry: Option<bool>,
     /// Video asked for. Default 1280×720, 2 Mbit/s, 30 fps.
     pub video: VideoConfig,
     /// Audio asked for. Default 64 kbit/s at 44.1 kHz.
@@ -40,14 +47,17 @@ pub struct StreamScript {
 impl Default for StreamScript {
     fn default() -> Self {
         Self {
-            stream_id: "sm4k2q7xa1".into(),
-            rtmp_url: "rtmps://ingest.example.com:443/live/sk_demo_1234567890".into(),
+            stream_id: "m4k2q7xa1bc".into(),
+            url: DEMO_WHIP_URL.into(),
+            managed: true,
+            telemetry: Some(true),
             app_id: "com.mentra.streamer".into(),
             video: VideoConfig {
                 width: Some(1280.0),
                 height: Some(720.0),
                 bitrate: Some(2_000_000.0),
                 frame_rate: Some(30.0),
+                fps: None,
             },
             audio: AudioConfig {
                 bitrate: Some(64_000.0),
@@ -109,19 +119,28 @@ pub async fn run_stream_script(
         .await
         .ok_or_else(|| ScriptError::Timeout("the glasses to connect".into()))?;
 
+    let generation = cloud.generation();
+    let app_id = if script.managed {
+        MANAGED_APP_ID
+    } else {
+        script.app_id.as_str()
+    };
     let cursor = cloud.cursor();
-    say(format!("→ start_rtmp_stream {id}"));
-    let start = CloudCommand::StartStream(StartRtmpStream {
-        session_id: Some("demo-session".into()),
-        rtmp_url: Redacted::new(script.rtmp_url.clone()),
-        app_id: Some(script.app_id.clone()),
-        stream_id: script.stream_id.clone(),
-        video: script.video.clone(),
-        audio: script.audio.clone(),
-        stream: StreamLimits {
+    let start = start_command(
+        &StartSpec {
+            stream_id: script.stream_id.clone(),
+            url: script.url.clone(),
+            managed: script.managed,
+            app_id: script.app_id.clone(),
+            video: Some(script.video.clone()),
+            audio: Some(script.audio.clone()),
             duration_limit: Some(600.0),
+            telemetry: script.telemetry,
+            auth_token: None,
         },
-    });
+        generation,
+    );
+    say(format!("→ {} {id}", start.type_name(generation)));
     if !cloud.send(&start).await {
         return Err(ScriptError::NotConnected);
     }
@@ -143,11 +162,8 @@ pub async fn run_stream_script(
         sleep(script.keep_alive_interval).await;
         let ack_id = format!("a{n:04}");
         let cursor = cloud.cursor();
-        say(format!("→ keep_rtmp_stream_alive {id} ack {ack_id}"));
-        let ka = CloudCommand::KeepAlive(KeepRtmpStreamAlive {
-            stream_id: script.stream_id.clone(),
-            ack_id: ack_id.clone(),
-        });
+        let ka = keep_alive_command(&script.stream_id, &ack_id);
+        say(format!("→ {} {id} ack {ack_id}", ka.type_name(generation)));
         if !cloud.send(&ka).await {
             return Err(ScriptError::NotConnected);
         }
@@ -162,12 +178,8 @@ pub async fn run_stream_script(
     sleep(script.hold).await;
 
     let cursor = cloud.cursor();
-    say(format!("→ stop_rtmp_stream {id}"));
-    let stop = CloudCommand::StopStream(StopRtmpStream {
-        session_id: Some("demo-session".into()),
-        app_id: Some(script.app_id.clone()),
-        stream_id: script.stream_id.clone(),
-    });
+    let stop = stop_command(&script.stream_id, app_id);
+    say(format!("→ {} {id}", stop.type_name(generation)));
     if !cloud.send(&stop).await {
         return Err(ScriptError::NotConnected);
     }

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use mentra_bridge::cloud::{BoxedStream, CloudCommand, CloudConnector, Outgoing, parse_outgoing};
+use mentra_bridge::cloud::{
+    BoxedStream, CloudCommand, CloudConnector, CloudGeneration, Outgoing, parse_outgoing,
+};
 use mentra_bridge::glasses::BoxFuture;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
@@ -27,6 +29,8 @@ pub struct CloudSimConfig {
     pub token: Option<String>,
     /// How often the server pings, like the real cloud. Default 10 s.
     pub ping_interval: Duration,
+    /// Which generation of the stream protocol the simulated cloud speaks. Default 2026.
+    pub generation: CloudGeneration,
 }
 
 impl Default for CloudSimConfig {
@@ -34,6 +38,7 @@ impl Default for CloudSimConfig {
         Self {
             token: None,
             ping_interval: Duration::from_secs(10),
+            generation: CloudGeneration::V2026,
         }
     }
 }
@@ -43,6 +48,9 @@ impl Default for CloudSimConfig {
 pub struct Received {
     /// 1 for the first connection, 2 after the first reconnect, …
     pub connection: usize,
+    /// Its `type` as the bridge wrote it (`stream_status` or `rtmp_stream_status` for
+    /// statuses).
+    pub kind: String,
     /// The message.
     pub message: Outgoing,
 }
@@ -66,6 +74,7 @@ struct Shared {
 pub struct CloudSim {
     /// `None` for the in-memory simulator.
     addr: Option<SocketAddr>,
+    generation: CloudGeneration,
     shared: Arc<Shared>,
     changed: watch::Receiver<u64>,
     task: Option<JoinHandle<()>>,
@@ -100,6 +109,7 @@ impl CloudSim {
     /// Binds 127.0.0.1 on a free port and starts serving.
     pub async fn start(config: CloudSimConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let config_generation = config.generation;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::default());
         let (changed_tx, changed) = watch::channel(0u64);
@@ -112,6 +122,7 @@ impl CloudSim {
         ));
         Ok(Self {
             addr: Some(addr),
+            generation: config_generation,
             shared,
             changed,
             task: Some(task),
@@ -121,6 +132,7 @@ impl CloudSim {
     /// A simulator with no socket at all, and the connector that reaches it: give the
     /// connector to the bridge (with any `ws://` URL). Runs under tokio's paused clock.
     pub fn in_memory(config: CloudSimConfig) -> (Self, Arc<dyn CloudConnector>) {
+        let generation = config.generation;
         let shared = Arc::new(Shared::default());
         let (changed_tx, changed) = watch::channel(0u64);
         let connector = SimConnector {
@@ -131,6 +143,7 @@ impl CloudSim {
         (
             Self {
                 addr: None,
+                generation,
                 shared,
                 changed,
                 task: None,
@@ -181,15 +194,17 @@ impl CloudSim {
             .len()
     }
 
-    /// Sends a command to the connected bridge. False when no bridge is connected.
+    /// The generation this simulated cloud speaks.
+    pub fn generation(&self) -> CloudGeneration {
+        self.generation
+    }
+
+    /// Sends a command to the connected bridge, named and shaped as the cloud of this
+    /// simulator's generation does, with an ISO timestamp. False when no bridge is connected.
     pub async fn send(&self, command: &CloudCommand) -> bool {
-        let mut value = match serde_json::to_value(command) {
-            Ok(v) => v,
-            Err(_) => return false,
-        };
-        value["timestamp"] =
-            serde_json::Value::String(mentra_bridge::cloud::iso8601(std::time::SystemTime::now()));
-        self.send_raw(value.to_string()).await
+        let stamp = mentra_bridge::cloud::iso8601(std::time::SystemTime::now());
+        self.send_raw(command.to_json(self.generation, Some(&stamp)))
+            .await
     }
 
     /// Sends any text frame (for hostile-input tests). False when no bridge is connected.
@@ -408,11 +423,11 @@ async fn serve<S>(
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
                     match parse_outgoing(text.as_str()) {
-                        Ok(message) => shared
+                        Ok(frame) => shared
                             .received
                             .lock()
                             .unwrap_or_else(PoisonError::into_inner)
-                            .push(Received { connection: id, message }),
+                            .push(Received { connection: id, kind: frame.kind, message: frame.message }),
                         Err(e) => {
                             debug!("cloud sim: unexpected frame: {e}");
                             shared.malformed.fetch_add(1, Ordering::SeqCst);

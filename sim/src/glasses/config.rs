@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mentra_bridge::wire::proto::CameraLimits;
+use mentra_bridge::wire::proto::{CameraLimits, StreamTransport};
 
 /// Simulator settings. Every field documents its default.
 #[derive(Debug, Clone)]
@@ -21,6 +21,9 @@ pub struct GlassesSimConfig {
     pub max_message_size: u32,
     /// Whether the link is encrypted. Default true.
     pub link_encrypted: bool,
+    /// Ingest transports declared in the hello. Default RTMP, SRT and WHIP; empty declares
+    /// nothing (firmware from before transports existed: RTMP only).
+    pub transports: Vec<StreamTransport>,
     /// On Wi-Fi. Default true.
     pub wifi_connected: bool,
     /// Network name. Default "sim-wifi".
@@ -29,7 +32,8 @@ pub struct GlassesSimConfig {
     pub start_delay: Duration,
     /// Time from stop to `stopped`. Default 200 ms.
     pub stop_delay: Duration,
-    /// Period of `streaming` statuses with stats. Default 2 s.
+    /// Period of `streaming` statuses with stats, when the start asked for telemetry.
+    /// Default 1 s (today's firmware).
     pub stats_interval: Duration,
     /// Keep-alive watchdog. Default 60 s.
     pub keep_alive_timeout: Duration,
@@ -37,6 +41,8 @@ pub struct GlassesSimConfig {
     pub battery_percent: f64,
     /// Battery drain while streaming, percent per minute. Default 1.0.
     pub battery_drain_per_min: f64,
+    /// On a charger, actively charging (reported in `Battery`). Default false.
+    pub charging: bool,
     /// Temperature when idle, °C. Default 38.
     pub idle_temperature_c: f64,
     /// Warming while streaming, °C per minute. Default 4.
@@ -87,7 +93,8 @@ pub enum RtmpBehaviour {
         recovers: bool,
     },
     /// A real encoder (ffmpeg, run by the simulator's runner) pushes a test pattern to the URL
-    /// it was given, so connection outcomes and stats are real: a refused connection is an
+    /// it was given (RTMP as FLV, SRT as MPEG-TS; WHIP is simulated, as this ffmpeg has no
+    /// WHIP muxer), so connection outcomes and stats are real: a refused connection is an
     /// `error` naming the cause; a connection lost while live is retried `reconnect_attempts`
     /// times (`reconnecting` n of max, with the cause), then `reconnected` or
     /// `reconnect_failed`.
@@ -105,14 +112,20 @@ impl Default for GlassesSimConfig {
             camera: mentra_bridge::wire::limits::DEFAULT_CAMERA_LIMITS,
             max_message_size: 4096,
             link_encrypted: true,
+            transports: vec![
+                StreamTransport::Rtmp,
+                StreamTransport::Srt,
+                StreamTransport::Whip,
+            ],
             wifi_connected: true,
             wifi_ssid: "sim-wifi".into(),
             start_delay: Duration::from_millis(800),
             stop_delay: Duration::from_millis(200),
-            stats_interval: Duration::from_secs(2),
+            stats_interval: Duration::from_secs(1),
             keep_alive_timeout: Duration::from_secs(60),
             battery_percent: 85.0,
             battery_drain_per_min: 1.0,
+            charging: false,
             idle_temperature_c: 38.0,
             warming_per_min: 4.0,
             telemetry_interval: Duration::from_secs(10),

@@ -37,6 +37,11 @@ impl GlassesHandle {
         let _ = self.control.send(SimInput::SetBattery(percent)).await;
     }
 
+    /// Puts the glasses on (or takes them off) a charger; they report it at once.
+    pub async fn set_charging(&self, charging: bool) {
+        let _ = self.control.send(SimInput::SetCharging(charging)).await;
+    }
+
     /// Sets the temperature, °C.
     pub async fn set_temperature(&self, celsius: f64) {
         let _ = self.control.send(SimInput::SetTemperature(celsius)).await;

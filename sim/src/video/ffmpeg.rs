@@ -226,10 +226,22 @@ pub(crate) fn ffmpeg_args(request: &EncodeRequest) -> Vec<String> {
         "-rw_timeout".into(),
         IO_TIMEOUT_US.into(),
         "-f".into(),
-        "flv".into(),
+        container(request.url.expose()).into(),
         request.url.expose().clone(),
     ]);
     args
+}
+
+/// The container a transport carries: FLV over RTMP, MPEG-TS over SRT.
+fn container(url: &str) -> &'static str {
+    if url
+        .get(..6)
+        .is_some_and(|p| p.eq_ignore_ascii_case("srt://"))
+    {
+        "mpegts"
+    } else {
+        "flv"
+    }
 }
 
 #[cfg(test)]
@@ -268,5 +280,7 @@ mod tests {
             args.last().map(String::as_str),
             Some("rtmp://127.0.0.1:1935/live/k")
         );
+        assert!(joined.contains("-f flv rtmp://"), "{joined}");
+        assert_eq!(container("SRT://h:1?streamid=x"), "mpegts");
     }
 }

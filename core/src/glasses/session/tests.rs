@@ -75,6 +75,7 @@ fn caps() -> G {
         camera: None,
         max_message_size: 1024,
         link_encrypted: true,
+        transports: vec![],
     })
 }
 

@@ -88,7 +88,8 @@ impl GlassesSim {
         let level = self.battery.round().clamp(0.0, 100.0) as u32;
         G::Battery(Battery {
             level_percent: level,
-            charging: false,
+            charging: self.config.charging,
+            active_charging: self.config.charging && level < 100,
             voltage_mv: 3300 + level * 9,
         })
     }

@@ -19,8 +19,8 @@ use mentra_bridge::rng::SeededRng;
 use mentra_bridge::wire::PROTOCOL_VERSION;
 use mentra_bridge::wire::proto::{
     self, Ack, AudioConfig, Capabilities, ErrorCode, GlassesToPhone, KeepAliveAck, PhoneToGlasses,
-    Pong, StreamErrorCode, StreamState, StreamStats, VideoConfig, WifiNetwork, WifiScanResult,
-    glasses_to_phone::Body as G, phone_to_glasses::Body as P,
+    Pong, StreamErrorCode, StreamState, StreamStats, StreamTransport, VideoConfig, WifiNetwork,
+    WifiScanResult, glasses_to_phone::Body as G, phone_to_glasses::Body as P,
 };
 
 /// What happens to the simulated glasses.
@@ -36,6 +36,8 @@ pub enum SimInput {
     SetWifi(bool),
     /// Test knob: set the battery level, percent (a sudden drop).
     SetBattery(f64),
+    /// Test knob: on or off a charger (reported at once).
+    SetCharging(bool),
     /// Test knob: set the temperature, °C.
     SetTemperature(f64),
     /// Test knob: send this many battery reports back to back (a notification burst).
@@ -48,6 +50,9 @@ pub enum SimInput {
 struct Stream {
     id: String,
     url: Redacted<String>,
+    transport: StreamTransport,
+    /// The start asked for 1 Hz stats.
+    telemetry: bool,
     video: VideoConfig,
     audio: AudioConfig,
     started: Instant,
@@ -180,6 +185,11 @@ impl GlassesSim {
                 self.emit(0, status);
             }
             SimInput::SetBattery(p) => self.battery = p.clamp(0.0, 100.0),
+            SimInput::SetCharging(on) => {
+                self.config.charging = on;
+                let report = self.battery_report();
+                self.emit(0, report);
+            }
             SimInput::SetTemperature(t) => self.temperature = t,
             SimInput::Burst(n) => {
                 for _ in 0..n {
@@ -250,7 +260,7 @@ impl GlassesSim {
                 stream,
                 next_stats,
                 drop_at,
-            } if now >= next_stats => {
+            } if stream.telemetry && now >= next_stats => {
                 let status = self.status(&stream, StreamState::Streaming, now);
                 self.emit(0, status);
                 self.camera = Camera::Streaming {
@@ -375,12 +385,13 @@ impl GlassesSim {
                 stream,
                 next_stats,
                 drop_at,
-            } => Some(
-                drop_at
-                    .unwrap_or(*next_stats)
-                    .min(*next_stats)
-                    .min(stream.watchdog),
-            ),
+            } => {
+                let stats = stream.telemetry.then_some(*next_stats);
+                [*drop_at, stats, Some(stream.watchdog)]
+                    .into_iter()
+                    .flatten()
+                    .min()
+            }
             Camera::Reconnecting {
                 stream, next_at, ..
             } => Some((*next_at).min(stream.watchdog)),
@@ -416,6 +427,7 @@ impl GlassesSim {
                     camera: Some(self.config.camera),
                     max_message_size: self.config.max_message_size,
                     link_encrypted: self.config.link_encrypted,
+                    transports: self.config.transports.iter().map(|t| *t as i32).collect(),
                 }));
                 replies.push(self.wifi_status());
                 self.next_telemetry = Some(now);
@@ -515,15 +527,30 @@ impl GlassesSim {
             .is_some_and(|current| current != start.stream_id);
         let video = self.resolve_video(start.video.unwrap_or_default());
         let audio = self.resolve_audio(start.audio.unwrap_or_default());
+        // As today's firmware: the URL's prefix picks the transport.
+        let transport = transport_of(&start.url);
         let stream = Stream {
             id: start.stream_id.clone(),
             url: Redacted::new(start.url.clone()),
+            transport: transport.unwrap_or(StreamTransport::Unspecified),
+            telemetry: start.telemetry,
             video,
             audio,
             started: now,
             watchdog: now + self.config.keep_alive_timeout,
         };
-        let failure = if busy {
+        let declared = |t: StreamTransport| {
+            self.config.transports.contains(&t)
+                || (self.config.transports.is_empty() && t == StreamTransport::Rtmp)
+        };
+        let failure = if transport.is_none() {
+            Some((StreamErrorCode::InvalidUrl, "Unknown stream URL protocol"))
+        } else if transport.is_some_and(|t| !declared(t)) {
+            Some((
+                StreamErrorCode::UnsupportedTransport,
+                "this firmware cannot push that transport",
+            ))
+        } else if busy {
             Some((StreamErrorCode::AlreadyStreaming, "camera is streaming"))
         } else if self.config.camera_busy {
             Some((
@@ -542,7 +569,7 @@ impl GlassesSim {
             return vec![G::Ack(Ack {})];
         }
         let status = self.status(&stream, StreamState::Initializing, now);
-        let real = matches!(self.config.rtmp, RtmpBehaviour::Real { .. });
+        let real = self.real_encoder(&stream);
         if real && !self.config.start_hangs {
             // Live once the encoder reports its first progress.
             self.start_encoder(&stream);
@@ -585,9 +612,16 @@ impl GlassesSim {
         }
     }
 
+    /// True when a real encoder pushes this stream (RTMP and SRT; WHIP is always simulated).
+    fn real_encoder(&self, stream: &Stream) -> bool {
+        matches!(self.config.rtmp, RtmpBehaviour::Real { .. })
+            && stream.transport != StreamTransport::Whip
+    }
+
     fn status(&mut self, stream: &Stream, state: StreamState, now: Instant) -> G {
-        let streaming = state == StreamState::Streaming;
-        let real = matches!(self.config.rtmp, RtmpBehaviour::Real { .. });
+        // Stats only with telemetry on, as today's firmware.
+        let streaming = state == StreamState::Streaming && stream.telemetry;
+        let real = self.real_encoder(stream);
         let stats = if streaming && real {
             self.measured_stats(stream, now)
         } else {
@@ -657,6 +691,21 @@ impl GlassesSim {
             body: Some(body),
         });
     }
+}
+
+/// The transport a URL's prefix names, as today's firmware reads it; `None` for any other.
+fn transport_of(url: &str) -> Option<StreamTransport> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    [
+        ("rtmp://", StreamTransport::Rtmp),
+        ("rtmps://", StreamTransport::Rtmp),
+        ("srt://", StreamTransport::Srt),
+        ("http://", StreamTransport::Whip),
+        ("https://", StreamTransport::Whip),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| lower.starts_with(prefix))
+    .map(|(_, t)| t)
 }
 
 fn error(code: ErrorCode, detail: &str) -> G {

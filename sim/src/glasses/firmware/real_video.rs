@@ -293,6 +293,7 @@ mod tests {
                         bitrate_bps: 800_000,
                         fps: 15,
                     }),
+                    telemetry: true,
                     ..Default::default()
                 }),
             );

@@ -7,12 +7,10 @@ mod rules_07_13;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::cloud::{
-    AudioConfig as CloudAudio, KeepRtmpStreamAlive, StartRtmpStream, StopRtmpStream, StreamLimits,
-    VideoConfig as CloudVideo,
+use crate::stream::{
+    KeepAliveRequest, RequestedVideo, StartRequest, StopRequest, StreamConfig, StreamKind, Timer,
+    Transport,
 };
-use crate::redact::Redacted;
-use crate::stream::{StreamConfig, Timer};
 use crate::wire::proto::{StreamErrorCode, StreamState as W};
 
 pub(super) const URL: &str = "rtmps://ingest.example.com/live/sk_SECRET_KEY_123";
@@ -39,6 +37,7 @@ impl H {
         h.input(StreamInput::CloudUp);
         h.input(StreamInput::GlassesReady {
             limits: StreamConfig::default().default_limits,
+            transports: vec![Transport::Rtmp, Transport::Srt, Transport::Whip],
         });
         h.input(StreamInput::GlassesWifi { connected: true });
         h
@@ -66,7 +65,20 @@ impl H {
     }
 
     pub(super) fn start(&mut self, id: &str, app: &str) -> Vec<StreamOutput> {
-        self.start_with(id, app, URL, CloudVideo::default(), None)
+        self.start_with(id, app, URL, RequestedVideo::default(), None)
+    }
+
+    /// A start as the cloud's translator makes it; `app` = [`MANAGED`] for a managed one.
+    pub(super) fn request(id: &str, app: &str, url: &str) -> StartRequest {
+        let kind = if app == MANAGED {
+            StreamKind::Managed
+        } else {
+            StreamKind::Unmanaged
+        };
+        StartRequest {
+            app_id: Some(app.into()),
+            ..StartRequest::new(id, kind, url)
+        }
     }
 
     pub(super) fn start_with(
@@ -74,37 +86,29 @@ impl H {
         id: &str,
         app: &str,
         url: &str,
-        video: CloudVideo,
+        video: RequestedVideo,
         duration: Option<f64>,
     ) -> Vec<StreamOutput> {
-        self.input(StreamInput::Cloud(CloudCommand::StartStream(
-            StartRtmpStream {
-                session_id: None,
-                rtmp_url: Redacted::new(url.into()),
-                app_id: Some(app.into()),
-                stream_id: id.into(),
-                video,
-                audio: CloudAudio::default(),
-                stream: StreamLimits {
-                    duration_limit: duration,
-                },
-            },
-        )))
+        self.start_request(StartRequest {
+            video,
+            duration_limit_s: duration,
+            ..Self::request(id, app, url)
+        })
+    }
+
+    pub(super) fn start_request(&mut self, request: StartRequest) -> Vec<StreamOutput> {
+        self.input(StreamInput::Cloud(StreamCommand::Start(Box::new(request))))
     }
 
     pub(super) fn stop(&mut self, id: &str) -> Vec<StreamOutput> {
-        self.input(StreamInput::Cloud(CloudCommand::StopStream(
-            StopRtmpStream {
-                session_id: None,
-                app_id: None,
-                stream_id: id.into(),
-            },
-        )))
+        self.input(StreamInput::Cloud(StreamCommand::Stop(StopRequest {
+            stream_id: id.into(),
+        })))
     }
 
     pub(super) fn keep_alive(&mut self, id: &str, ack: &str) -> Vec<StreamOutput> {
-        self.input(StreamInput::Cloud(CloudCommand::KeepAlive(
-            KeepRtmpStreamAlive {
+        self.input(StreamInput::Cloud(StreamCommand::KeepAlive(
+            KeepAliveRequest {
                 stream_id: id.into(),
                 ack_id: ack.into(),
             },
@@ -139,10 +143,14 @@ impl H {
     }
 }
 
-pub(super) fn cloud(out: &[StreamOutput]) -> Vec<RtmpStreamStatus> {
+/// The `appId` the cloud uses for managed streams (its translator marks them managed).
+pub(super) const MANAGED: &str = "MANAGED_STREAM";
+
+/// The stream updates reported to the cloud.
+pub(super) fn cloud(out: &[StreamOutput]) -> Vec<StreamUpdate> {
     out.iter()
         .filter_map(|o| match o {
-            StreamOutput::ToCloud(Outgoing::StreamStatus(s)) => Some(s.clone()),
+            StreamOutput::ToCloud(CloudReport::Status { update, .. }) => Some(update.clone()),
             _ => None,
         })
         .collect()
@@ -151,12 +159,22 @@ pub(super) fn cloud(out: &[StreamOutput]) -> Vec<RtmpStreamStatus> {
 pub(super) fn acks(out: &[StreamOutput]) -> Vec<(String, String)> {
     out.iter()
         .filter_map(|o| match o {
-            StreamOutput::ToCloud(Outgoing::KeepAliveAck(a)) => {
-                Some((a.stream_id.clone(), a.ack_id.clone()))
+            StreamOutput::ToCloud(CloudReport::KeepAliveAck { stream_id, ack_id }) => {
+                Some((stream_id.clone(), ack_id.clone()))
             }
             _ => None,
         })
         .collect()
+}
+
+/// The sentence the cloud and the UI get: the problem's, with the detail.
+pub(super) fn sentence(u: &StreamUpdate) -> String {
+    match (u.problem, &u.detail) {
+        (Some(p), Some(d)) => format!("{} ({d})", p.message()),
+        (Some(p), None) => p.message().to_owned(),
+        (None, Some(d)) => d.clone(),
+        (None, None) => String::new(),
+    }
 }
 
 pub(super) fn to_glasses(out: &[StreamOutput]) -> Vec<GlassesCommand> {
@@ -168,10 +186,17 @@ pub(super) fn to_glasses(out: &[StreamOutput]) -> Vec<GlassesCommand> {
         .collect()
 }
 
+/// (stream id, state word, problem code) of every update reported to the cloud.
 pub(super) fn words(out: &[StreamOutput]) -> Vec<(String, String, Option<String>)> {
     cloud(out)
         .into_iter()
-        .map(|s| (s.stream_id, s.status, s.error_code))
+        .map(|s| {
+            (
+                s.stream_id,
+                s.state.to_string(),
+                s.problem.map(|p| p.code().to_owned()),
+            )
+        })
         .collect()
 }
 

@@ -47,16 +47,17 @@ fn rule_02_config_reaches_the_camera_clamped_and_is_reported_back() {
             max_fps: 24,
             ..StreamConfig::default().default_limits
         },
+        transports: vec![],
     });
     let out = h.start_with(
         "s1",
         "app",
         URL,
-        CloudVideo {
+        RequestedVideo {
             width: Some(1920.0),
             height: Some(1080.0),
             bitrate: Some(8_000_000.0),
-            frame_rate: Some(30.0),
+            fps: Some(30.0),
         },
         None,
     );
@@ -75,43 +76,150 @@ fn rule_02_config_reaches_the_camera_clamped_and_is_reported_back() {
         "defaults fill gaps"
     );
     let out = h.glasses("s1", W::Initializing, StreamErrorCode::None);
-    let resolved = cloud(&out)[0]
-        .resolved_config
-        .expect("resolved config reported");
+    let resolved = cloud(&out)[0].resolved.expect("resolved config reported");
     assert_eq!(
         (
             resolved.video.width,
             resolved.video.height,
-            resolved.video.frame_rate
+            resolved.video.fps
         ),
         (1280, 720, 24)
     );
+    assert_eq!(resolved.transport, Some(Transport::Rtmp));
 }
 
 #[test]
 fn rule_03_urls_are_checked_first() {
     let mut h = H::new();
-    for (n, bad) in ["http://h/live/k", "rtmp://", "rtmp://host", "ftp://x/y", ""]
-        .iter()
-        .enumerate()
+    for (n, (bad, code, sentence_start)) in [
+        ("rtmp://", "invalid_url", "Invalid URL"),
+        ("rtmp://host", "invalid_url", "Invalid URL"),
+        ("srt://host", "invalid_url", "Invalid URL"),
+        (
+            "srt://h:9000?passphrase=short",
+            "invalid_url",
+            "Invalid URL",
+        ),
+        ("https://host", "invalid_url", "Invalid URL"),
+        (
+            "ftp://x/y",
+            "unknown_stream_url_protocol",
+            "Unknown stream URL protocol",
+        ),
+        (
+            "rtsp://x:554/y",
+            "unknown_stream_url_protocol",
+            "Unknown stream URL protocol",
+        ),
+        ("", "missing_stream_url", "No stream address"),
+    ]
+    .iter()
+    .enumerate()
     {
         let id = format!("s{n}");
-        let out = h.start_with(&id, "app", bad, CloudVideo::default(), None);
+        let out = h.start_with(&id, "app", bad, RequestedVideo::default(), None);
         assert!(to_glasses(&out).is_empty(), "nothing sent for {bad:?}");
-        let st = cloud(&out);
         assert_eq!(
-            (st[0].stream_id.as_str(), st[0].status.as_str()),
-            (id.as_str(), "error")
+            words(&out),
+            [(id.clone(), "error".into(), some(code))],
+            "{bad:?}"
         );
-        assert!(
-            st[0]
-                .error_details
-                .as_deref()
-                .unwrap()
-                .starts_with("Invalid URL")
-        );
+        let said = sentence(&cloud(&out)[0]);
+        assert!(said.starts_with(sentence_start), "{bad:?}: {said}");
     }
     assert_eq!(h.s.active_stream(), None);
+}
+
+#[test]
+fn rule_14_every_transport_reaches_the_glasses_with_its_options() {
+    use crate::redact::Redacted;
+    use crate::stream::IceOptions;
+    for (url, transport) in [
+        (
+            "rtmps://ingest.example.com/live/KEY",
+            proto::StreamTransport::Rtmp,
+        ),
+        (
+            "srt://ingest.example.com:9000?streamid=SID&passphrase=0123456789",
+            proto::StreamTransport::Srt,
+        ),
+        (
+            "https://customer-x.cloudflarestream.com/LIVEKEY/webRTC/publish",
+            proto::StreamTransport::Whip,
+        ),
+    ] {
+        let mut h = H::new();
+        let out = h.start_request(StartRequest {
+            auth_token: Some(Redacted::new("TOKEN".into())),
+            ice: Some(IceOptions {
+                stun: Some(String::new()),
+            }),
+            sound: Some(false),
+            capture_audio: Some(true),
+            telemetry: Some(true),
+            trace_id: Some("trace-1".into()),
+            ..H::request("s1", MANAGED, url)
+        });
+        let phone_to_glasses::Body::StartStream(start) = &to_glasses(&out)[0].body else {
+            panic!("no start for {url}");
+        };
+        assert_eq!(start.transport, transport as i32, "{url}");
+        assert_eq!(start.url, url);
+        assert_eq!(start.kind, proto::StreamKind::Managed as i32);
+        assert_eq!(start.auth_token, "TOKEN");
+        assert_eq!(start.ice.as_ref().map(|i| i.stun_server.as_str()), Some(""));
+        assert_eq!(
+            (start.sound, start.capture_audio),
+            (Some(false), Some(true))
+        );
+        assert!(start.telemetry);
+        assert_eq!(start.trace_id, "trace-1");
+    }
+}
+
+#[test]
+fn rule_14_a_transport_the_glasses_lack_fails_at_once_with_a_sentence() {
+    let mut h = H::new();
+    h.input(StreamInput::GlassesReady {
+        limits: Default::default(),
+        transports: vec![],
+    });
+    let out = h.start_with(
+        "s1",
+        "app",
+        "srt://ingest.example.com:9000",
+        RequestedVideo::default(),
+        None,
+    );
+    assert!(to_glasses(&out).is_empty());
+    assert_eq!(
+        words(&out),
+        [("s1".into(), "error".into(), some("transport_unsupported"))]
+    );
+    let said = sentence(&cloud(&out)[0]);
+    assert!(
+        said.contains("cannot stream with this protocol") && said.contains("SRT is not supported"),
+        "{said}"
+    );
+    // RTMP still works on the same glasses.
+    let out = h.start("s2", "app");
+    assert_eq!(to_glasses(&out)[0].kind, CommandKind::Start);
+}
+
+#[test]
+fn telemetry_is_opt_in_and_the_stream_is_supervised_without_stats() {
+    let mut h = H::new();
+    let out = h.start("s1", "app");
+    let phone_to_glasses::Body::StartStream(start) = &to_glasses(&out)[0].body else {
+        panic!("no start");
+    };
+    assert!(!start.telemetry, "off unless asked for");
+    let out = h.glasses("s1", W::Streaming, StreamErrorCode::None);
+    let live = &cloud(&out)[0];
+    assert_eq!((live.state, live.stats), (StreamState::Streaming, None));
+    // Supervised all the same: a stop still ends it.
+    let out = h.stop("s1");
+    assert_eq!(to_glasses(&out)[0].kind, CommandKind::Stop);
 }
 
 #[test]
@@ -125,18 +233,12 @@ fn rule_04_camera_arbitration() {
         words(&out),
         [("u2".into(), "error".into(), some("already_streaming"))]
     );
-    assert!(
-        cloud(&out)[0]
-            .error_details
-            .as_deref()
-            .unwrap()
-            .contains("Already streaming")
-    );
+    assert!(sentence(&cloud(&out)[0]).contains("Already streaming"));
 
     // Managed is shared: a second managed start joins the one physical stream.
     let mut h = H::new();
-    h.live("m1", MANAGED_APP_ID);
-    let out = h.start("m2", MANAGED_APP_ID);
+    h.live("m1", MANAGED);
+    let out = h.start("m2", MANAGED);
     assert!(
         to_glasses(&out).is_empty(),
         "joining sends nothing to the glasses"
@@ -152,13 +254,7 @@ fn rule_04_camera_arbitration() {
         words(&out),
         [("u1".into(), "error".into(), some("managed_stream_active"))]
     );
-    assert!(
-        cloud(&out)[0]
-            .error_details
-            .as_deref()
-            .unwrap()
-            .contains("managed stream active")
-    );
+    assert!(sentence(&cloud(&out)[0]).contains("managed stream active"));
     // One viewer leaving keeps the stream; the last one stops it.
     let out = h.stop("m1");
     assert!(to_glasses(&out).is_empty());
@@ -181,7 +277,7 @@ fn rule_05_starts_finish_or_fail() {
     let out = h.at(secs(30));
     assert_eq!(
         words(&out),
-        [("s1".into(), "timeout".into(), some("start_timeout"))]
+        [("s1".into(), "error".into(), some("start_timeout"))]
     );
     let cmds = to_glasses(&out);
     assert_eq!(
@@ -219,7 +315,7 @@ fn rule_05_starts_finish_or_fail() {
 #[test]
 fn rule_06_duration_limit() {
     let mut h = H::new();
-    h.start_with("s1", "app", URL, CloudVideo::default(), Some(60.0));
+    h.start_with("s1", "app", URL, RequestedVideo::default(), Some(60.0));
     h.at(secs(2));
     h.glasses("s1", W::Streaming, StreamErrorCode::None);
     assert_eq!(h.s.next_timer().map(|t| t.0), Some(Timer::DurationLimit));

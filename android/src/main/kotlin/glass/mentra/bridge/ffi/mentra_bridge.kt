@@ -3583,9 +3583,14 @@ data class Battery (
     var `levelPercent`: kotlin.UInt
     , 
     /**
-     * Charging.
+     * On a charger.
      */
     var `charging`: kotlin.Boolean
+    , 
+    /**
+     * Current is flowing into the battery: a stream may run down to 4 % (15 % otherwise).
+     */
+    var `activeCharging`: kotlin.Boolean
     
 ){
     
@@ -3604,17 +3609,20 @@ public object FfiConverterTypeBattery: FfiConverterRustBuffer<Battery> {
         return Battery(
             FfiConverterUInt.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
     override fun allocationSize(value: Battery) = (
             FfiConverterUInt.allocationSize(value.`levelPercent`) +
-            FfiConverterBoolean.allocationSize(value.`charging`)
+            FfiConverterBoolean.allocationSize(value.`charging`) +
+            FfiConverterBoolean.allocationSize(value.`activeCharging`)
     )
 
     override fun write(value: Battery, buf: ByteBuffer) {
             FfiConverterUInt.write(value.`levelPercent`, buf)
             FfiConverterBoolean.write(value.`charging`, buf)
+            FfiConverterBoolean.write(value.`activeCharging`, buf)
     }
 }
 
@@ -3858,9 +3866,14 @@ data class StreamStatus (
     var `problemMessage`: kotlin.String?
     , 
     /**
-     * Stats while streaming.
+     * Stats while streaming; none when the stream runs without telemetry (opt-in).
      */
     var `stats`: StreamStatsRecord?
+    , 
+    /**
+     * How the glasses push it, once known: `rtmp`, `srt` or `whip`.
+     */
+    var `transport`: kotlin.String?
     
 ){
     
@@ -3882,6 +3895,7 @@ public object FfiConverterTypeStreamStatus: FfiConverterRustBuffer<StreamStatus>
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeStreamStatsRecord.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -3890,7 +3904,8 @@ public object FfiConverterTypeStreamStatus: FfiConverterRustBuffer<StreamStatus>
             FfiConverterTypeStreamStateKind.allocationSize(value.`state`) +
             FfiConverterOptionalString.allocationSize(value.`problemCode`) +
             FfiConverterOptionalString.allocationSize(value.`problemMessage`) +
-            FfiConverterOptionalTypeStreamStatsRecord.allocationSize(value.`stats`)
+            FfiConverterOptionalTypeStreamStatsRecord.allocationSize(value.`stats`) +
+            FfiConverterOptionalString.allocationSize(value.`transport`)
     )
 
     override fun write(value: StreamStatus, buf: ByteBuffer) {
@@ -3899,6 +3914,7 @@ public object FfiConverterTypeStreamStatus: FfiConverterRustBuffer<StreamStatus>
             FfiConverterOptionalString.write(value.`problemCode`, buf)
             FfiConverterOptionalString.write(value.`problemMessage`, buf)
             FfiConverterOptionalTypeStreamStatsRecord.write(value.`stats`, buf)
+            FfiConverterOptionalString.write(value.`transport`, buf)
     }
 }
 
