@@ -505,3 +505,37 @@ fn rule_08_an_ingest_lost_by_the_glasses_reaches_the_cloud_as_reconnecting_with_
     assert_eq!(sent[0].problem, None, "not an error (yet)");
     assert_eq!(sent[0].reconnect, Some((1, 3)));
 }
+
+#[test]
+fn rule_07_the_ack_window_and_the_bridges_own_keep_alives_follow_the_observed_cadence() {
+    // A requester that keeps alive every 5 s (the phone SDK's pace), not the cloud's 15 s.
+    let mut h = H::new();
+    h.live("s1", "app");
+    h.keep_alive("s1", "a1");
+    h.at(secs(5));
+    h.keep_alive("s1", "a2");
+    // An ack is due before the next keep-alive: two thirds of 5 s, not the 10 s maximum.
+    assert_eq!(
+        h.s.next_timer(),
+        Some((Timer::KeepAliveAck, h.t0 + secs(5) + secs(5) * 2 / 3))
+    );
+    h.ack("s1", "a1");
+    h.ack("s1", "a2");
+    // The cloud goes away: the bridge feeds the glasses at the cadence it saw.
+    h.input(StreamInput::CloudDown);
+    let out = h.at(secs(10));
+    let fed: Vec<_> = to_glasses(&out)
+        .into_iter()
+        .filter(|c| c.kind == CommandKind::KeepAlive)
+        .collect();
+    assert_eq!(fed.len(), 1, "a bridge keep-alive 5 s after the cloud left");
+    let out = h.at(secs(20));
+    assert_eq!(
+        to_glasses(&out)
+            .iter()
+            .filter(|c| c.kind == CommandKind::KeepAlive)
+            .count(),
+        2,
+        "then every 5 s"
+    );
+}
