@@ -6,7 +6,9 @@
 //! - [`cloud`]: a MentraOS cloud simulator, a real WebSocket server on 127.0.0.1 that speaks the
 //!   glasses-WebSocket subset, scripts a stream and records everything it receives;
 //! - [`video`]: real video, when ffmpeg and nginx are installed: ffmpeg as the glasses'
-//!   encoder and nginx-rtmp as a local ingest serving HLS.
+//!   encoder and nginx-rtmp as a local ingest serving HLS;
+//! - [`world`]: the whole-bridge deterministic simulation, seeded fault schedules and the
+//!   behaviour contract's invariants.
 //!
 //! Time comes from tokio's clock, so the simulators also run under a paused test clock.
 
@@ -18,3 +20,4 @@ pub mod cloud;
 pub mod glasses;
 pub mod link;
 pub mod video;
+pub mod world;

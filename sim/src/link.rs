@@ -1,6 +1,7 @@
 //! A simulated glasses link: two ends joined by channels, with per-packet latency, seeded
-//! loss, a fixed MTU, and a control handle to drop and restore the connection. Packets sent on
-//! a connection never arrive on a later one.
+//! loss, duplication and reordering, a fixed MTU, and a control handle to drop and restore the
+//! connection or make it silent (packets vanish, no event: the radio is gone but nobody said
+//! so). Packets sent on a connection never arrive on a later one.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -49,20 +50,85 @@ pub enum PortEvent {
     Disconnected,
 }
 
+/// The link's faults, changed on the fly through [`LinkControl`].
+#[derive(Debug)]
+struct Faults {
+    rng: SeededRng,
+    loss: f64,
+    duplicate: f64,
+    reorder: f64,
+    latency: Duration,
+    /// Packets vanish both ways, no event is reported.
+    silent: bool,
+    /// A packet held back per direction, sent after the next one (a reordering).
+    held_to_glasses: Option<Vec<u8>>,
+    held_to_phone: Option<Vec<u8>>,
+}
+
+/// What happens to one packet on its way.
+enum Fate {
+    Lost,
+    /// Deliver these packets, in order, with this latency.
+    Deliver(Vec<Vec<u8>>, Duration),
+}
+
 #[derive(Debug)]
 struct Shared {
     up: AtomicBool,
     generation: AtomicU64,
     mtu: u16,
-    latency: Duration,
-    loss: Mutex<(f64, SeededRng)>,
+    faults: Mutex<Faults>,
 }
 
 impl Shared {
-    fn lost(&self) -> bool {
-        let mut g = self.loss.lock().unwrap_or_else(PoisonError::into_inner);
-        let p = g.0;
-        p > 0.0 && g.1.chance(p)
+    fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Draws what happens to `packet` going `to_glasses` (or to the phone).
+    fn fate(&self, packet: Vec<u8>, to_glasses: bool) -> Fate {
+        let mut f = self.faults();
+        if f.silent
+            || (f.loss > 0.0 && {
+                let p = f.loss;
+                f.rng.chance(p)
+            })
+        {
+            return Fate::Lost;
+        }
+        let latency = f.latency;
+        let dup = f.duplicate > 0.0 && {
+            let p = f.duplicate;
+            f.rng.chance(p)
+        };
+        let swap = f.reorder > 0.0 && {
+            let p = f.reorder;
+            f.rng.chance(p)
+        };
+        let held = if to_glasses {
+            &mut f.held_to_glasses
+        } else {
+            &mut f.held_to_phone
+        };
+        if swap && held.is_none() {
+            *held = Some(packet);
+            return Fate::Deliver(Vec::new(), latency);
+        }
+        let mut out = vec![packet];
+        if dup {
+            out.push(out[0].clone());
+        }
+        if let Some(p) = held.take() {
+            out.push(p);
+        }
+        Fate::Deliver(out, latency)
+    }
+
+    /// Drops held-back packets (a reconnect starts clean).
+    fn clear_held(&self) {
+        let mut f = self.faults();
+        f.held_to_glasses = None;
+        f.held_to_phone = None;
     }
 }
 
@@ -77,8 +143,16 @@ pub fn sim_link(config: SimLinkConfig) -> (SimLink, GlassesPort, LinkControl) {
         up: AtomicBool::new(false),
         generation: AtomicU64::new(0),
         mtu: config.mtu,
-        latency: config.latency,
-        loss: Mutex::new((config.loss, SeededRng::new(config.seed))),
+        faults: Mutex::new(Faults {
+            rng: SeededRng::new(config.seed),
+            loss: config.loss,
+            duplicate: 0.0,
+            reorder: 0.0,
+            latency: config.latency,
+            silent: false,
+            held_to_glasses: None,
+            held_to_phone: None,
+        }),
     });
     let (to_phone, phone_rx) = mpsc::channel(QUEUE);
     let (to_glasses, glasses_rx) = mpsc::channel(QUEUE);
@@ -118,6 +192,7 @@ impl LinkControl {
     /// Drops the connection (both ends are told at once). Does nothing if already down.
     pub fn disconnect(&self, reason: &str) {
         if self.shared.up.swap(false, Ordering::SeqCst) {
+            self.shared.clear_held();
             let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
             let now = Instant::now();
             let _ = self.to_phone.try_send((
@@ -156,11 +231,28 @@ impl LinkControl {
 
     /// Sets the loss probability, each way.
     pub fn set_loss(&self, p: f64) {
-        self.shared
-            .loss
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .0 = p;
+        self.shared.faults().loss = p;
+    }
+
+    /// Sets the probability that a packet arrives twice, each way.
+    pub fn set_duplicate(&self, p: f64) {
+        self.shared.faults().duplicate = p;
+    }
+
+    /// Sets the probability that a packet is overtaken by the next one, each way.
+    pub fn set_reorder(&self, p: f64) {
+        self.shared.faults().reorder = p;
+    }
+
+    /// Sets the delay of every packet, each way.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.faults().latency = latency;
+    }
+
+    /// While silent, every packet vanishes both ways and neither end is told: the glasses
+    /// walked out of range and the link has not noticed yet.
+    pub fn set_silent(&self, silent: bool) {
+        self.shared.faults().silent = silent;
     }
 }
 
@@ -204,15 +296,18 @@ impl GlassesLink for SimLink {
             if !self.shared.up.load(Ordering::SeqCst) {
                 return Err(LinkError::NotConnected);
             }
-            if self.shared.lost() {
+            let Fate::Deliver(packets, latency) = self.shared.fate(packet, true) else {
                 return Ok(());
-            }
+            };
             let generation = self.shared.generation.load(Ordering::SeqCst);
-            let at = Instant::now() + self.shared.latency;
-            self.to_glasses
-                .send((at, generation, PortEvent::Packet(packet)))
-                .await
-                .map_err(|_| LinkError::Closed)
+            let at = Instant::now() + latency;
+            for p in packets {
+                self.to_glasses
+                    .send((at, generation, PortEvent::Packet(p)))
+                    .await
+                    .map_err(|_| LinkError::Closed)?;
+            }
+            Ok(())
         })
     }
 
@@ -240,15 +335,20 @@ pub struct GlassesPort {
 impl GlassesPort {
     /// Sends a packet to the phone; silently lost while disconnected (as over the air).
     pub async fn send(&mut self, packet: Vec<u8>) {
-        if !self.shared.up.load(Ordering::SeqCst) || self.shared.lost() {
+        if !self.shared.up.load(Ordering::SeqCst) {
             return;
         }
+        let Fate::Deliver(packets, latency) = self.shared.fate(packet, false) else {
+            return;
+        };
         let generation = self.shared.generation.load(Ordering::SeqCst);
-        let at = Instant::now() + self.shared.latency;
-        let _ = self
-            .to_phone
-            .send((at, generation, LinkEvent::Packet(packet)))
-            .await;
+        let at = Instant::now() + latency;
+        for p in packets {
+            let _ = self
+                .to_phone
+                .send((at, generation, LinkEvent::Packet(p)))
+                .await;
+        }
     }
 
     /// The next event; `None` when the phone end is gone. Cancel-safe.

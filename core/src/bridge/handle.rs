@@ -14,7 +14,7 @@ use super::error::BridgeError;
 use super::event::WifiInfo;
 use super::publisher::{Publisher, Subscription};
 use super::runloop::{Command, Driver};
-use super::state::BridgeState;
+use super::state::{BridgeState, Internals};
 use super::wifi::{WifiCredentials, WifiNetwork, WifiReply, WifiRequest};
 
 /// How long a Wi-Fi request may take.
@@ -32,6 +32,7 @@ pub struct BridgeHandle {
     commands: mpsc::Sender<Command>,
     publisher: Arc<Publisher>,
     stopped: watch::Receiver<bool>,
+    internals: Arc<std::sync::Mutex<Internals>>,
 }
 
 impl BridgeHandle {
@@ -45,9 +46,17 @@ impl BridgeHandle {
         self.publisher.state()
     }
 
-    /// True once the bridge has stopped.
+    /// Sizes of the bridge's queues and maps, as of its last step.
+    pub fn internals(&self) -> Internals {
+        *self
+            .internals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// True once the bridge has stopped (shut down, or ended by a fault).
     pub fn is_stopped(&self) -> bool {
-        *self.stopped.borrow()
+        *self.stopped.borrow() || self.stopped.has_changed().is_err()
     }
 
     /// Sends Wi-Fi credentials to the glasses; returns once they acknowledged them. Refused
@@ -136,6 +145,7 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel(8);
     let publisher = Publisher::new(config.event_capacity);
     let (stopped_tx, stopped_rx) = watch::channel(false);
+    let internals = Arc::new(std::sync::Mutex::new(Internals::default()));
     let driver = Driver {
         session,
         supervisor,
@@ -148,6 +158,7 @@ pub fn spawn(
         in_flight: HashMap::new(),
         glasses: None,
         wifi: Default::default(),
+        internals: Arc::clone(&internals),
     };
     tokio::spawn(async move {
         driver.run().await;
@@ -157,6 +168,7 @@ pub fn spawn(
         commands: tx,
         publisher,
         stopped: stopped_rx,
+        internals,
     })
 }
 

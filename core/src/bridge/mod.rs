@@ -18,5 +18,5 @@ pub use event::{
 };
 pub use handle::{Bridge, BridgeHandle, spawn};
 pub use publisher::Subscription;
-pub use state::BridgeState;
+pub use state::{BridgeState, Internals};
 pub use wifi::{WifiCredentials, WifiNetwork, WifiSecurity};

@@ -50,6 +50,8 @@ pub(crate) struct Driver {
     pub(crate) in_flight: HashMap<u32, (String, CommandKind)>,
     pub(crate) glasses: Option<GlassesInfo>,
     pub(crate) wifi: WifiRequests,
+    /// Queue and map sizes, refreshed after every drain.
+    pub(crate) internals: Arc<std::sync::Mutex<super::state::Internals>>,
 }
 
 fn now() -> std::time::Instant {
@@ -66,6 +68,8 @@ impl Driver {
             loop {
                 let deadline = earliest(self.session.poll_timeout(), self.supervisor.poll_timeout());
                 tokio::select! {
+                    // Fixed order, so a seeded simulation replays exactly.
+                    biased;
                     cmd = self.commands.recv() => match cmd {
                         Some(Command::Shutdown) | None => break,
                         Some(Command::Local(c)) => {
@@ -216,6 +220,16 @@ impl Driver {
                 break;
             }
         }
+        let sizes = super::state::Internals {
+            outbox: self.cloud.as_ref().map_or(0, CloudClient::outbox_len),
+            in_flight: self.in_flight.len(),
+            session_pending: self.session.pending(),
+            supervisor_tracked: self.supervisor.tracked(),
+        };
+        *self
+            .internals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = sizes;
     }
 
     async fn on_session(&mut self, event: SessionEvent) {

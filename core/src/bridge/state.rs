@@ -8,6 +8,20 @@ use super::event::{
     WifiInfo,
 };
 
+/// Sizes of the bridge's queues and maps, for the whole-bridge simulation's boundedness checks
+/// and for diagnostics. Read with [`crate::BridgeHandle::internals`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Internals {
+    /// Messages waiting for the cloud.
+    pub outbox: usize,
+    /// Commands sent to the glasses and not yet answered, as the run loop tracks them.
+    pub in_flight: usize,
+    /// Commands the session is retrying.
+    pub session_pending: usize,
+    /// Streams, stops owed and ended ids the supervisor remembers.
+    pub supervisor_tracked: usize,
+}
+
 /// The current picture.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BridgeState {

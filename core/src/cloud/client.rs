@@ -3,6 +3,7 @@
 //! outbox in order, also after a reconnect. All protocol decisions stay in the machines.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use futures_util::{SinkExt, StreamExt};
@@ -108,6 +109,7 @@ enum ClientCommand {
 #[derive(Debug, Clone)]
 pub struct CloudClient {
     tx: mpsc::Sender<ClientCommand>,
+    depth: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for ClientCommand {
@@ -134,7 +136,9 @@ impl CloudClient {
         let target = Target::parse(&config.url)?;
         let (tx, rx) = mpsc::channel(CHANNEL);
         let (ev_tx, ev_rx) = mpsc::channel(CHANNEL);
+        let depth = Arc::new(AtomicUsize::new(0));
         let task = Task {
+            depth: Arc::clone(&depth),
             generation: config.generation,
             outbox: Outbox::new(config.outbox_capacity),
             backoff: Backoff::new(config.backoff.clone(), config.seed),
@@ -145,7 +149,12 @@ impl CloudClient {
             events: ev_tx,
         };
         tokio::spawn(task.run());
-        Ok((Self { tx }, ev_rx))
+        Ok((Self { tx, depth }, ev_rx))
+    }
+
+    /// Messages waiting in the outbox.
+    pub fn outbox_len(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
     }
 
     /// Queues a message for the cloud, stamped now. Delivered in order, after a reconnect if
@@ -236,6 +245,8 @@ struct Task {
     backoff: Backoff,
     /// The generation statuses are rendered in.
     generation: CloudGeneration,
+    /// The outbox's length, for [`CloudClient::outbox_len`].
+    depth: Arc<AtomicUsize>,
 }
 
 /// Why a connection ended.
@@ -311,6 +322,7 @@ impl Task {
         let deadline = Instant::now() + delay;
         loop {
             tokio::select! {
+                biased;
                 _ = sleep_until(deadline) => return false,
                 cmd = self.commands.recv() => match cmd {
                     Some(ClientCommand::Send(m, t)) => self.queue(*m, t).await,
@@ -331,6 +343,8 @@ impl Task {
             let ping_at = quiet_since + self.config.ping_interval;
             let dead_at = last_rx + self.config.liveness_timeout;
             tokio::select! {
+                // Fixed order, so a seeded simulation replays exactly.
+                biased;
                 cmd = self.commands.recv() => match cmd {
                     Some(ClientCommand::Send(m, t)) => self.queue(*m, t).await,
                     Some(ClientCommand::Shutdown) | None => {
@@ -379,12 +393,15 @@ impl Task {
                 .await
                 .map_err(|e| format!("write failed: {e}"))?;
             self.outbox.pop_front();
+            self.depth.store(self.outbox.len(), Ordering::Relaxed);
         }
         Ok(())
     }
 
     async fn queue(&mut self, message: Outgoing, timestamp: String) {
-        if self.outbox.push(message, timestamp) == PushOutcome::DroppedOldest {
+        let outcome = self.outbox.push(message, timestamp);
+        self.depth.store(self.outbox.len(), Ordering::Relaxed);
+        if outcome == PushOutcome::DroppedOldest {
             let dropped = self.outbox.dropped();
             warn!(dropped, "cloud outbox full; oldest message dropped");
             self.emit(CloudEvent::OutboxOverflow { dropped }).await;

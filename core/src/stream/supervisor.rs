@@ -234,6 +234,12 @@ impl StreamSupervisor {
             .map(|a| (a.glasses_id.as_str(), a.state))
     }
 
+    /// How many streams, viewers and remembered ids the supervisor holds (it must stay
+    /// bounded whatever happens).
+    pub fn tracked(&self) -> usize {
+        self.active.as_ref().map_or(0, |a| 1 + a.viewers.len())
+    }
+
     /// The cloud stream ids riding on the physical stream.
     pub fn viewers(&self) -> Vec<&str> {
         self.active

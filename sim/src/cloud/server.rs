@@ -58,6 +58,9 @@ pub struct Received {
 enum ConnCmd {
     Text(String),
     Close,
+    /// Stop reading, writing and pinging, but keep the socket: a cloud that died without a
+    /// word (its TCP connection left half-open).
+    Silence,
 }
 
 #[derive(Default)]
@@ -67,6 +70,9 @@ struct Shared {
     conn: Mutex<Option<(usize, mpsc::Sender<ConnCmd>)>>,
     connections: AtomicUsize,
     refusing: AtomicBool,
+    accept_then_close: AtomicBool,
+    /// Silenced connections, kept open until [`CloudSim::end_silence`].
+    silenced: Mutex<Vec<mpsc::Sender<ConnCmd>>>,
     auth_failures: AtomicUsize,
 }
 
@@ -240,6 +246,54 @@ impl CloudSim {
         self.shared.refusing.store(refusing, Ordering::SeqCst);
     }
 
+    /// While true, every new connection is accepted (handshake and all) and closed at once.
+    pub fn set_accept_then_close(&self, on: bool) {
+        self.shared.accept_then_close.store(on, Ordering::SeqCst);
+    }
+
+    /// The cloud dies without a word: the current connection stays open but nothing is read,
+    /// written or pinged on it any more. New connections are served as usual (set
+    /// [`CloudSim::set_refusing`] too for a cloud that is gone).
+    pub async fn silence(&self) {
+        let tx = self
+            .shared
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some((_, tx)) = tx {
+            let _ = tx.send(ConnCmd::Silence).await;
+            self.shared
+                .silenced
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(tx);
+        }
+    }
+
+    /// Drops the silenced connections (their sockets close without a close frame).
+    pub fn end_silence(&self) {
+        self.shared
+            .silenced
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// A receiver that changes whenever a message arrives or a connection comes or goes.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changed.clone()
+    }
+
+    /// True while a bridge is connected (and the connection is not silenced).
+    pub fn is_connected(&self) -> bool {
+        self.shared
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
     /// Waits up to `limit` for a message at or after `cursor` that matches; returns its index
     /// and the message.
     pub async fn wait_for(
@@ -388,10 +442,15 @@ async fn handle_connection<S>(
             Err(refusal)
         }
     };
-    let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, check).await else {
+    let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(stream, check).await else {
         return;
     };
     let id = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
+    if shared.accept_then_close.load(Ordering::SeqCst) {
+        let _ = ws.close(None).await;
+        changed.send_modify(|v| *v += 1);
+        return;
+    }
     let (tx, rx) = mpsc::channel(64);
     *shared.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some((id, tx));
     changed.send_modify(|v| *v += 1);
@@ -411,12 +470,18 @@ async fn serve<S>(
     let mut ping = interval_at(Instant::now() + ping_interval, ping_interval);
     loop {
         tokio::select! {
+            biased;
             cmd = rx.recv() => match cmd {
                 Some(ConnCmd::Text(t)) => {
                     if ws.send(Message::text(t)).await.is_err() { break; }
                 }
                 Some(ConnCmd::Close) | None => {
                     let _ = ws.close(None).await;
+                    break;
+                }
+                Some(ConnCmd::Silence) => {
+                    // Hold the socket, do nothing, until the simulator lets it go.
+                    while rx.recv().await.is_some() {}
                     break;
                 }
             },

@@ -19,6 +19,10 @@ pub struct GlassesSimConfig {
     pub camera: CameraLimits,
     /// Largest message accepted. Default 4096.
     pub max_message_size: u32,
+    /// Protocol version declared in `Capabilities`. Default the bridge's
+    /// ([`mentra_bridge::wire::PROTOCOL_VERSION`]); another value models firmware the phone
+    /// cannot talk to.
+    pub protocol_version: u32,
     /// Whether the link is encrypted. Default true.
     pub link_encrypted: bool,
     /// Ingest transports declared in the hello. Default RTMP, SRT and WHIP; empty declares
@@ -111,6 +115,7 @@ impl Default for GlassesSimConfig {
             firmware_version: "sim-1.0.0".into(),
             camera: mentra_bridge::wire::limits::DEFAULT_CAMERA_LIMITS,
             max_message_size: 4096,
+            protocol_version: mentra_bridge::wire::PROTOCOL_VERSION,
             link_encrypted: true,
             transports: vec![
                 StreamTransport::Rtmp,

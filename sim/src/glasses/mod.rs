@@ -8,7 +8,7 @@ mod runner;
 mod tcp;
 
 pub use config::{GlassesSimConfig, RtmpBehaviour};
-pub use firmware::{GlassesSim, SimInput};
+pub use firmware::{CameraPhase, CameraView, GlassesSim, SimInput};
 pub use port::Port;
 pub use runner::{GlassesHandle, spawn_glasses};
 pub use tcp::TcpGlassesPort;

@@ -13,7 +13,7 @@ use tokio::time::{Instant, sleep_until};
 use tracing::debug;
 
 use super::config::{GlassesSimConfig, RtmpBehaviour};
-use super::firmware::{GlassesSim, SimInput};
+use super::firmware::{CameraView, GlassesSim, SimInput};
 use super::port::Port;
 use crate::link::PortEvent;
 use crate::video::FfmpegEncoder;
@@ -23,6 +23,7 @@ use crate::video::FfmpegEncoder;
 pub struct GlassesHandle {
     control: mpsc::Sender<SimInput>,
     sent: Arc<Mutex<Vec<GlassesToPhone>>>,
+    camera: Arc<Mutex<CameraView>>,
     task: JoinHandle<()>,
 }
 
@@ -52,6 +53,19 @@ impl GlassesHandle {
         let _ = self.control.send(SimInput::Burst(n)).await;
     }
 
+    /// Feeds any simulator input (knobs not wrapped above).
+    pub async fn input(&self, input: SimInput) {
+        let _ = self.control.send(input).await;
+    }
+
+    /// What the camera is doing, as of the simulator's last step.
+    pub fn camera(&self) -> CameraView {
+        self.camera
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Every message the glasses sent so far, in order.
     pub fn sent(&self) -> Vec<GlassesToPhone> {
         self.sent
@@ -73,6 +87,8 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
     let (control, mut control_rx) = mpsc::channel(16);
     let sent = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&sent);
+    let camera = Arc::new(Mutex::new(CameraView::default()));
+    let view = Arc::clone(&camera);
     let mut encoder = matches!(config.rtmp, RtmpBehaviour::Real { .. })
         .then(|| FfmpegEncoder::new(config.ffmpeg.clone()));
     let task = tokio::spawn(async move {
@@ -86,6 +102,7 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
                 .min()
                 .map(Instant::from_std);
             tokio::select! {
+                biased;
                 event = port.next() => {
                     let now = Instant::now().into_std();
                     match event {
@@ -130,6 +147,7 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
                     sim.handle_timeout(now);
                 }
             }
+            *view.lock().unwrap_or_else(PoisonError::into_inner) = sim.camera();
             while let Some(command) = sim.poll_encoder() {
                 if let Some(e) = encoder.as_mut() {
                     e.handle(command);
@@ -153,6 +171,7 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
     GlassesHandle {
         control,
         sent,
+        camera,
         task,
     }
 }

@@ -16,7 +16,6 @@ use super::config::{GlassesSimConfig, RtmpBehaviour};
 use crate::video::{EncoderCommand, EncoderEvent};
 use mentra_bridge::Redacted;
 use mentra_bridge::rng::SeededRng;
-use mentra_bridge::wire::PROTOCOL_VERSION;
 use mentra_bridge::wire::proto::{
     self, Ack, AudioConfig, Capabilities, ErrorCode, GlassesToPhone, KeepAliveAck, PhoneToGlasses,
     Pong, StreamErrorCode, StreamState, StreamStats, StreamTransport, VideoConfig, WifiNetwork,
@@ -44,6 +43,54 @@ pub enum SimInput {
     Burst(u32),
     /// News from the real encoder ([`RtmpBehaviour::Real`]).
     Encoder(EncoderEvent),
+    /// Test knob: the glasses reboot. Everything is forgotten: the camera is off, no command
+    /// is remembered. (The link drop that goes with it is the link's business.)
+    Reboot,
+    /// Test knob: answer the next `n` hellos with an `Error` (a firmware that is busy, or
+    /// refuses this phone).
+    RefuseHellos(u32),
+    /// Test knob: report the current stream in a state this protocol version does not have.
+    EmitUnknownStatus,
+}
+
+/// What the camera is doing, for observers (tests and the whole-bridge simulation).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CameraView {
+    /// The stream the camera is busy with, if any.
+    pub stream_id: Option<String>,
+    /// Its phase.
+    pub phase: CameraPhase,
+    /// Video bitrate the encoder runs at, bits per second (0 when idle).
+    pub bitrate_bps: u32,
+    /// Times the keep-alive watchdog ended a stream, since start.
+    pub watchdog_fired: u32,
+    /// The glasses' temperature, °C.
+    pub temperature_c: f64,
+    /// The glasses' battery, percent.
+    pub battery_percent: f64,
+}
+
+/// The camera's phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CameraPhase {
+    /// Off.
+    #[default]
+    Idle,
+    /// Asked to start; not live yet.
+    Starting,
+    /// Pushing video.
+    Streaming,
+    /// Lost the ingest; retrying (the camera is still on).
+    Reconnecting,
+    /// Asked to stop; not off yet.
+    Stopping,
+}
+
+impl CameraPhase {
+    /// True while the camera is on (starting, streaming or reconnecting).
+    pub fn is_on(self) -> bool {
+        matches!(self, Self::Starting | Self::Streaming | Self::Reconnecting)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +151,10 @@ pub struct GlassesSim {
     out: VecDeque<GlassesToPhone>,
     /// The real encoder, when there is one.
     encoder: real_video::EncoderState,
+    /// Hellos still to be refused (test knob).
+    refuse_hellos: u32,
+    /// Times the keep-alive watchdog ended a stream.
+    watchdog_fired: u32,
 }
 
 impl GlassesSim {
@@ -124,6 +175,27 @@ impl GlassesSim {
             connected_at: now,
             out: VecDeque::new(),
             encoder: real_video::EncoderState::default(),
+            refuse_hellos: 0,
+            watchdog_fired: 0,
+        }
+    }
+
+    /// What the camera is doing now.
+    pub fn camera(&self) -> CameraView {
+        let (phase, stream) = match &self.camera {
+            Camera::Idle => (CameraPhase::Idle, None),
+            Camera::Starting { stream, .. } => (CameraPhase::Starting, Some(stream)),
+            Camera::Streaming { stream, .. } => (CameraPhase::Streaming, Some(stream)),
+            Camera::Reconnecting { stream, .. } => (CameraPhase::Reconnecting, Some(stream)),
+            Camera::Stopping { stream, .. } => (CameraPhase::Stopping, Some(stream)),
+        };
+        CameraView {
+            stream_id: stream.map(|s| s.id.clone()),
+            phase,
+            bitrate_bps: stream.map_or(0, |s| s.video.bitrate_bps),
+            watchdog_fired: self.watchdog_fired,
+            temperature_c: self.temperature,
+            battery_percent: self.battery,
         }
     }
 
@@ -142,6 +214,16 @@ impl GlassesSim {
             | Camera::Streaming { stream, .. }
             | Camera::Reconnecting { stream, .. }
             | Camera::Stopping { stream, .. } => Some(&stream.id),
+        }
+    }
+
+    /// The stream while the camera is on (not stopping).
+    fn live_stream(&self) -> Option<Stream> {
+        match &self.camera {
+            Camera::Starting { stream, .. }
+            | Camera::Streaming { stream, .. }
+            | Camera::Reconnecting { stream, .. } => Some(stream.clone()),
+            Camera::Idle | Camera::Stopping { .. } => None,
         }
     }
 
@@ -199,6 +281,24 @@ impl GlassesSim {
             }
             SimInput::Message(m) => self.message(now, m),
             SimInput::Encoder(event) => self.encoder_event(now, event),
+            SimInput::Reboot => {
+                self.go_idle();
+                self.replied.clear();
+                self.deferred.clear();
+                self.next_id = 1;
+                self.next_telemetry = None;
+                self.config.die_after = None;
+            }
+            SimInput::RefuseHellos(n) => self.refuse_hellos = n,
+            SimInput::EmitUnknownStatus => {
+                if let Some(stream) = self.live_stream() {
+                    let mut status = self.status(&stream, StreamState::Streaming, now);
+                    if let G::StreamStatus(s) = &mut status {
+                        s.state = 77;
+                    }
+                    self.emit(0, status);
+                }
+            }
         }
     }
 
@@ -237,6 +337,7 @@ impl GlassesSim {
             Camera::Streaming { stream, .. } | Camera::Reconnecting { stream, .. }
                 if now >= stream.watchdog =>
             {
+                self.watchdog_fired += 1;
                 self.fail(
                     &stream,
                     StreamErrorCode::KeepAliveTimeout,
@@ -419,9 +520,13 @@ impl GlassesSim {
         let id = m.message_id;
         let mut replies = Vec::new();
         match body {
+            P::Hello(_) if self.refuse_hellos > 0 => {
+                self.refuse_hellos -= 1;
+                replies.push(error(ErrorCode::Busy, "busy updating; try again"));
+            }
             P::Hello(_) => {
                 replies.push(G::Capabilities(Capabilities {
-                    protocol_version: PROTOCOL_VERSION,
+                    protocol_version: self.config.protocol_version,
                     firmware_version: self.config.firmware_version.clone(),
                     model: self.config.model.clone(),
                     camera: Some(self.config.camera),
