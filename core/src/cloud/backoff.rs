@@ -16,6 +16,10 @@ pub struct BackoffConfig {
     pub multiplier: f64,
     /// Fraction of each delay that is random (0 = none, 1 = full jitter). Default 0.5.
     pub jitter: f64,
+    /// A connection must stay up this long before the delays start over from `initial`; a
+    /// cloud that accepts and at once closes is redialled slower and slower, not every
+    /// `initial`. Default 30 s.
+    pub reset_after: Duration,
 }
 
 impl Default for BackoffConfig {
@@ -25,6 +29,7 @@ impl Default for BackoffConfig {
             max: Duration::from_secs(30),
             multiplier: 2.0,
             jitter: 0.5,
+            reset_after: Duration::from_secs(30),
         }
     }
 }

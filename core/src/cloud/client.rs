@@ -1,13 +1,15 @@
 //! The cloud WebSocket shell: connects to `ws(s)://HOST/glasses-ws` with the core token,
 //! answers pings, pings when idle, reconnects with backoff and jitter, and delivers a bounded
-//! outbox in order, also after a reconnect. All protocol decisions stay in the machines.
+//! outbox in order, also after a reconnect. Every write has a deadline and the connection's
+//! liveness is checked between writes, so a cloud that stops reading is noticed. All protocol
+//! decisions stay in the machines.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -33,14 +35,19 @@ pub struct CloudConfig {
     pub url: String,
     /// The core token: sent as the `token` query parameter and as `Authorization: Bearer`.
     pub token: Redacted<String>,
-    /// Reconnect delays. Default: 500 ms doubling to 30 s, half jittered.
+    /// Reconnect delays. Default: 500 ms doubling to 30 s, half jittered, starting over only
+    /// after a connection stayed up 30 s.
     pub backoff: BackoffConfig,
-    /// Messages kept for the cloud while it is unreachable. Default 1000.
+    /// Messages kept for the cloud while it is unreachable. Past it the oldest is dropped and
+    /// counted ([`CloudEvent::OutboxOverflow`]); nothing else is ever dropped. Default 1000.
     pub outbox_capacity: usize,
     /// Send a ping after this much silence. Default 15 s (the cloud itself pings every 10 s).
     pub ping_interval: Duration,
     /// Declare the connection dead after this much silence. Default 45 s.
     pub liveness_timeout: Duration,
+    /// A write that has not gone out after this long means the connection is dead (a cloud
+    /// that stopped reading fills the socket). Default 10 s.
+    pub write_timeout: Duration,
     /// Give up on one connection attempt after this long. Default 10 s.
     pub connect_timeout: Duration,
     /// Seed for backoff jitter. Default 0 (the bridge seeds it per run).
@@ -61,6 +68,7 @@ impl Default for CloudConfig {
             outbox_capacity: 1000,
             ping_interval: Duration::from_secs(15),
             liveness_timeout: Duration::from_secs(45),
+            write_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             seed: 0,
             generation: CloudGeneration::V2026,
@@ -80,6 +88,9 @@ pub enum CloudEvent {
         reason: String,
         /// Delay before the next attempt.
         retry_in: Duration,
+        /// How long nothing had come from the cloud when the connection was given up (zero
+        /// for a clean close): the cloud's last sign of life was this long ago.
+        silent_for: Duration,
     },
     /// A command from the cloud, translated into the bridge's own terms.
     Command(StreamCommand),
@@ -93,38 +104,54 @@ pub enum CloudEvent {
     },
     /// A frame that could not be used (dropped).
     Malformed(CloudParseError),
-    /// The outbox was full and the oldest message was dropped.
+    /// The outbox was full and its oldest messages were dropped.
     OutboxOverflow {
         /// Messages dropped so far.
         dropped: u64,
     },
 }
 
-enum ClientCommand {
-    Send(Box<Outgoing>, String),
-    Shutdown,
+/// What the handle and the task share: the bounded outbox, a wake-up for new messages, and
+/// the shutdown flag.
+#[derive(Debug)]
+struct Shared {
+    outbox: Mutex<Outbox>,
+    wake: Notify,
+    shutdown: AtomicBool,
 }
 
-/// Handle to the cloud client task. Dropping it (or [`CloudClient::shutdown`]) stops the task.
+impl Shared {
+    fn outbox(&self) -> std::sync::MutexGuard<'_, Outbox> {
+        // The outbox is plain data: a panic elsewhere cannot leave it half-written.
+        self.outbox.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Handle to the cloud client task. [`CloudClient::shutdown`], or dropping the last clone,
+/// stops the task.
 #[derive(Debug, Clone)]
 pub struct CloudClient {
-    tx: mpsc::Sender<ClientCommand>,
-    depth: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
+    _owner: Arc<Owner>,
 }
 
-impl std::fmt::Debug for ClientCommand {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ClientCommand::Send(..) => f.write_str("Send"),
-            ClientCommand::Shutdown => f.write_str("Shutdown"),
-        }
+/// Ends the task when the last handle is gone.
+#[derive(Debug)]
+struct Owner(Arc<Shared>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.0.shutdown.store(true, Ordering::SeqCst);
+        self.0.wake.notify_one();
     }
 }
 
 type Ws = WebSocketStream<MaybeTlsStream<BoxedStream>>;
 
-/// Capacity of the command and event channels between the client task and the bridge.
+/// Capacity of the event channel from the client task to the bridge.
 const CHANNEL: usize = 256;
+/// Messages written back to back before the connection is read and checked again.
+const WRITE_BATCH: usize = 32;
 
 impl CloudClient {
     /// Checks the configuration and spawns the client task on the current tokio runtime.
@@ -134,44 +161,57 @@ impl CloudClient {
         connector: Arc<dyn CloudConnector>,
     ) -> Result<(Self, mpsc::Receiver<CloudEvent>), CloudError> {
         let target = Target::parse(&config.url)?;
-        let (tx, rx) = mpsc::channel(CHANNEL);
         let (ev_tx, ev_rx) = mpsc::channel(CHANNEL);
-        let depth = Arc::new(AtomicUsize::new(0));
+        let shared = Arc::new(Shared {
+            outbox: Mutex::new(Outbox::new(config.outbox_capacity)),
+            wake: Notify::new(),
+            shutdown: AtomicBool::new(false),
+        });
         let task = Task {
-            depth: Arc::clone(&depth),
             generation: config.generation,
-            outbox: Outbox::new(config.outbox_capacity),
             backoff: Backoff::new(config.backoff.clone(), config.seed),
             config,
             target,
             connector,
-            commands: rx,
+            shared: Arc::clone(&shared),
             events: ev_tx,
+            reported_drops: 0,
         };
         tokio::spawn(task.run());
-        Ok((Self { tx, depth }, ev_rx))
+        let owner = Arc::new(Owner(Arc::clone(&shared)));
+        Ok((
+            Self {
+                shared,
+                _owner: owner,
+            },
+            ev_rx,
+        ))
+    }
+
+    /// Queues a message for the cloud, stamped now. Delivered in order, after a reconnect if
+    /// needed; only the outbox's bound ever drops one (the oldest, counted).
+    pub fn send(&self, message: Outgoing) -> Result<(), CloudError> {
+        if self.shared.shutdown.load(Ordering::SeqCst) {
+            return Err(CloudError::Closed);
+        }
+        let stamp = iso8601(SystemTime::now());
+        let outcome = self.shared.outbox().push(message, stamp);
+        if outcome == PushOutcome::DroppedOldest {
+            warn!("cloud outbox full; oldest message dropped");
+        }
+        self.shared.wake.notify_one();
+        Ok(())
     }
 
     /// Messages waiting in the outbox.
     pub fn outbox_len(&self) -> usize {
-        self.depth.load(Ordering::Relaxed)
-    }
-
-    /// Queues a message for the cloud, stamped now. Delivered in order, after a reconnect if
-    /// needed.
-    pub fn send(&self, message: Outgoing) -> Result<(), CloudError> {
-        let stamp = iso8601(SystemTime::now());
-        self.tx
-            .try_send(ClientCommand::Send(Box::new(message), stamp))
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => CloudError::QueueFull,
-                mpsc::error::TrySendError::Closed(_) => CloudError::Closed,
-            })
+        self.shared.outbox().len()
     }
 
     /// Closes the connection politely and ends the task.
     pub async fn shutdown(&self) {
-        let _ = self.tx.send(ClientCommand::Shutdown).await;
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.shared.wake.notify_one();
     }
 }
 
@@ -239,49 +279,64 @@ struct Task {
     config: CloudConfig,
     target: Target,
     connector: Arc<dyn CloudConnector>,
-    commands: mpsc::Receiver<ClientCommand>,
+    shared: Arc<Shared>,
     events: mpsc::Sender<CloudEvent>,
-    outbox: Outbox,
     backoff: Backoff,
     /// The generation statuses are rendered in.
     generation: CloudGeneration,
-    /// The outbox's length, for [`CloudClient::outbox_len`].
-    depth: Arc<AtomicUsize>,
+    /// Outbox drops already reported.
+    reported_drops: u64,
 }
 
 /// Why a connection ended.
 enum Ended {
     Shutdown,
-    Lost(String),
+    /// Lost, and how long the cloud had been silent.
+    Lost(String, Duration),
 }
 
 impl Task {
     async fn run(mut self) {
         loop {
-            let reason = match timeout(self.config.connect_timeout, self.connect()).await {
-                Ok(Ok(ws)) => {
-                    info!(url = %self.target.display, "connected to cloud");
-                    self.backoff.reset();
-                    self.emit(CloudEvent::Connected).await;
-                    match self.serve(ws).await {
-                        Ended::Shutdown => return,
-                        Ended::Lost(reason) => reason,
+            if self.shutting_down() {
+                return;
+            }
+            let (reason, silent_for) =
+                match timeout(self.config.connect_timeout, self.connect()).await {
+                    Ok(Ok(ws)) => {
+                        info!(url = %self.target.display, "connected to cloud");
+                        self.emit(CloudEvent::Connected).await;
+                        let since = Instant::now();
+                        let ended = self.serve(ws).await;
+                        // Only a connection that stayed up starts the delays over: a cloud
+                        // that accepts and closes at once is redialled slower and slower.
+                        if since.elapsed() >= self.config.backoff.reset_after {
+                            self.backoff.reset();
+                        }
+                        match ended {
+                            Ended::Shutdown => return,
+                            Ended::Lost(reason, silent) => (reason, silent),
+                        }
                     }
-                }
-                Ok(Err(reason)) => reason,
-                Err(_) => "connection attempt timed out".to_owned(),
-            };
+                    Ok(Err(reason)) => (reason, Duration::ZERO),
+                    Err(_) => ("connection attempt timed out".to_owned(), Duration::ZERO),
+                };
             let delay = self.backoff.next_delay();
             warn!(url = %self.target.display, %reason, retry_in = ?delay, "cloud not connected");
             self.emit(CloudEvent::Disconnected {
                 reason,
                 retry_in: delay,
+                silent_for,
             })
             .await;
             if self.wait(delay).await {
                 return;
             }
         }
+    }
+
+    fn shutting_down(&self) -> bool {
+        self.shared.shutdown.load(Ordering::SeqCst)
     }
 
     async fn connect(&self) -> Result<Ws, String> {
@@ -317,17 +372,19 @@ impl Task {
         Ok(ws)
     }
 
-    /// Waits out a backoff delay while still queueing messages. True on shutdown.
+    /// Waits out a backoff delay (messages keep queueing in the shared outbox). True on
+    /// shutdown.
     async fn wait(&mut self, delay: Duration) -> bool {
         let deadline = Instant::now() + delay;
         loop {
+            if self.shutting_down() {
+                return true;
+            }
+            self.report_drops().await;
             tokio::select! {
                 biased;
                 _ = sleep_until(deadline) => return false,
-                cmd = self.commands.recv() => match cmd {
-                    Some(ClientCommand::Send(m, t)) => self.queue(*m, t).await,
-                    Some(ClientCommand::Shutdown) | None => return true,
-                },
+                _ = self.shared.wake.notified() => {}
             }
         }
     }
@@ -336,74 +393,98 @@ impl Task {
         let mut last_rx = Instant::now();
         let mut last_ping = last_rx;
         loop {
+            if self.shutting_down() {
+                let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+                return Ended::Shutdown;
+            }
+            self.report_drops().await;
+            // Every write has a deadline: a cloud that stops reading is noticed, not waited on.
             if let Err(reason) = self.flush(&mut ws).await {
-                return Ended::Lost(reason);
+                return Ended::Lost(reason, last_rx.elapsed());
             }
             let quiet_since = last_rx.max(last_ping);
             let ping_at = quiet_since + self.config.ping_interval;
             let dead_at = last_rx + self.config.liveness_timeout;
+            if Instant::now() >= dead_at {
+                return Ended::Lost(
+                    format!(
+                        "no answer from the cloud for {:?}",
+                        self.config.liveness_timeout
+                    ),
+                    last_rx.elapsed(),
+                );
+            }
+            let backlog = !self.shared.outbox().is_empty();
             tokio::select! {
                 // Fixed order, so a seeded simulation replays exactly.
                 biased;
-                cmd = self.commands.recv() => match cmd {
-                    Some(ClientCommand::Send(m, t)) => self.queue(*m, t).await,
-                    Some(ClientCommand::Shutdown) | None => {
-                        let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
-                        return Ended::Shutdown;
-                    }
-                },
                 frame = ws.next() => {
                     last_rx = Instant::now();
                     match frame {
                         Some(Ok(Message::Text(text))) => self.incoming(text.as_str()).await,
                         Some(Ok(Message::Ping(_))) => {
                             // tungstenite queued the pong; push it out now.
-                            if let Err(e) = ws.flush().await {
-                                return Ended::Lost(format!("write failed: {e}"));
+                            match timeout(self.config.write_timeout, ws.flush()).await {
+                                Ok(Ok(())) => {}
+                                Ok(Err(e)) => return Ended::Lost(format!("write failed: {e}"), Duration::ZERO),
+                                Err(_) => return Ended::Lost("write timed out".to_owned(), last_rx.elapsed()),
                             }
                         }
                         Some(Ok(Message::Close(frame))) => {
                             let why = frame.map(|f| f.reason.to_string()).unwrap_or_default();
-                            return Ended::Lost(format!("cloud closed the connection {why}").trim_end().to_owned());
+                            return Ended::Lost(format!("cloud closed the connection {why}").trim_end().to_owned(), Duration::ZERO);
                         }
                         Some(Ok(Message::Binary(_))) => debug!("binary cloud frame ignored"),
                         Some(Ok(_)) => {}
-                        Some(Err(e)) => return Ended::Lost(format!("read failed: {e}")),
-                        None => return Ended::Lost("connection closed".to_owned()),
+                        Some(Err(e)) => return Ended::Lost(format!("read failed: {e}"), Duration::ZERO),
+                        None => return Ended::Lost("connection closed".to_owned(), Duration::ZERO),
                     }
                 },
+                // More to write than one batch: go round again at once.
+                _ = std::future::ready(()), if backlog => {}
+                _ = self.shared.wake.notified() => {}
                 _ = sleep_until(ping_at.min(dead_at)) => {
                     let now = Instant::now();
                     if now >= dead_at {
-                        return Ended::Lost(format!("no answer from the cloud for {:?}", self.config.liveness_timeout));
+                        return Ended::Lost(format!("no answer from the cloud for {:?}", self.config.liveness_timeout), last_rx.elapsed());
                     }
                     last_ping = now;
-                    if let Err(e) = ws.send(Message::Ping(Vec::new().into())).await {
-                        return Ended::Lost(format!("write failed: {e}"));
+                    match timeout(self.config.write_timeout, ws.send(Message::Ping(Vec::new().into()))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return Ended::Lost(format!("write failed: {e}"), last_rx.elapsed()),
+                        Err(_) => return Ended::Lost("write timed out".to_owned(), last_rx.elapsed()),
                     }
                 }
             }
         }
     }
 
-    /// Writes queued messages in order; a message leaves the outbox only once written.
+    /// Writes up to a batch of queued messages in order; a message leaves the outbox only
+    /// once written. A write that does not go out within `write_timeout` ends the connection.
     async fn flush(&mut self, ws: &mut Ws) -> Result<(), String> {
-        while let Some(json) = self.outbox.front_json(self.generation) {
-            ws.send(Message::text(json))
-                .await
-                .map_err(|e| format!("write failed: {e}"))?;
-            self.outbox.pop_front();
-            self.depth.store(self.outbox.len(), Ordering::Relaxed);
+        for _ in 0..WRITE_BATCH {
+            let Some(json) = self.shared.outbox().front_json(self.generation) else {
+                return Ok(());
+            };
+            match timeout(self.config.write_timeout, ws.send(Message::text(json))).await {
+                Ok(Ok(())) => self.shared.outbox().pop_front(),
+                Ok(Err(e)) => return Err(format!("write failed: {e}")),
+                Err(_) => {
+                    return Err(format!(
+                        "write timed out after {:?}: the cloud is not reading",
+                        self.config.write_timeout
+                    ));
+                }
+            }
         }
         Ok(())
     }
 
-    async fn queue(&mut self, message: Outgoing, timestamp: String) {
-        let outcome = self.outbox.push(message, timestamp);
-        self.depth.store(self.outbox.len(), Ordering::Relaxed);
-        if outcome == PushOutcome::DroppedOldest {
-            let dropped = self.outbox.dropped();
-            warn!(dropped, "cloud outbox full; oldest message dropped");
+    /// Tells the bridge when the outbox's bound dropped messages.
+    async fn report_drops(&mut self) {
+        let dropped = self.shared.outbox().dropped();
+        if dropped > self.reported_drops {
+            self.reported_drops = dropped;
             self.emit(CloudEvent::OutboxOverflow { dropped }).await;
         }
     }

@@ -59,7 +59,16 @@ impl GlassesLink for HostLink {
 
     fn send(&mut self, packet: Vec<u8>) -> BoxFuture<'_, Result<(), LinkError>> {
         let result = if self.up.load(Ordering::SeqCst) {
-            self.transport.write(packet).map_err(LinkError::Io)
+            // App code: whatever it does (even throw), the bridge goes on.
+            let transport = &self.transport;
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| transport.write(packet)))
+            {
+                Ok(r) => r.map_err(LinkError::Io),
+                Err(panic) => Err(LinkError::Io(format!(
+                    "the app's transport threw: {}",
+                    panic_text(panic.as_ref())
+                ))),
+            }
         } else {
             Err(LinkError::NotConnected)
         };
@@ -71,9 +80,27 @@ impl GlassesLink for HostLink {
     }
 
     fn recycle(&mut self) -> BoxFuture<'_, ()> {
-        self.transport.reconnect();
+        let transport = &self.transport;
+        if let Err(panic) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| transport.reconnect()))
+        {
+            tracing::warn!(
+                "the app's transport threw from reconnect: {}",
+                panic_text(panic.as_ref())
+            );
+        }
         Box::pin(async {})
     }
+}
+
+/// The message of a caught panic (redacted: app code may format anything).
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "no message".to_owned());
+    crate::redact::redact_text(&text)
 }
 
 /// How the host tells the bridge what its BLE stack saw. Cheap to clone; callable from any

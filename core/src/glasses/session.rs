@@ -2,7 +2,7 @@
 //! ids, acks, retries with the same id, and liveness. It owns no link and no timer.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing::{debug, trace, warn};
 
@@ -66,6 +66,14 @@ pub enum SessionEvent {
     },
     /// Nothing came from the glasses for the liveness timeout. Reported once per silence.
     LivenessLost,
+    /// The glasses answered the hello with an error (busy, or refusing this phone); the hello
+    /// is sent again after `retry_in`.
+    HelloRefused {
+        /// What the glasses said (redacted).
+        detail: String,
+        /// When the next hello goes out.
+        retry_in: Duration,
+    },
     /// The glasses speak a protocol version we do not.
     Incompatible {
         /// The version they declared.
@@ -98,6 +106,8 @@ pub enum Timer {
     Liveness,
     /// A half-received message must complete.
     PartialMessage,
+    /// The glasses refused the hello: say it again.
+    HelloRetry,
 }
 
 #[derive(Debug)]
@@ -113,6 +123,9 @@ enum State {
     ExpectLink,
     /// Hello sent with this id; waiting for `Capabilities`.
     ExpectCapabilities { hello_id: u32, mtu: u16 },
+    /// The glasses refused (or did not answer) the hello; it goes out again at `retry_at`,
+    /// unless the link comes up anew first.
+    HelloPaused { mtu: u16, retry_at: Instant },
     /// Hello done.
     Ready(GlassesInfo),
 }
@@ -137,6 +150,8 @@ pub struct Session {
     last_rx: Instant,
     last_ping: Option<Instant>,
     liveness_reported: bool,
+    /// Hellos refused in a row on this link (the retry delay doubles with each).
+    hello_refusals: u32,
     out: VecDeque<SessionOutput>,
 }
 
@@ -156,6 +171,7 @@ impl Session {
             last_rx: now,
             last_ping: None,
             liveness_reported: false,
+            hello_refusals: 0,
             out: VecDeque::new(),
         })
     }
@@ -233,6 +249,11 @@ impl Session {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.reassembler.handle_timeout(now);
         self.drain_reassembler(now);
+        if let State::HelloPaused { mtu, retry_at } = self.state {
+            if now >= retry_at {
+                self.send_hello(now, mtu);
+            }
+        }
 
         let due: Vec<u32> = self
             .pending
@@ -256,9 +277,16 @@ impl Session {
                 self.pending.insert(id, p);
             } else if let State::ExpectCapabilities { hello_id, mtu } = self.state {
                 if hello_id == id {
-                    warn!("glasses did not answer hello; trying again");
+                    // The bridge recycles the link on this; a new link says hello itself. A
+                    // hello sent now would leave on the new connection with the old framing
+                    // and its answer would match no hello. Links that cannot recycle get the
+                    // hello again after a pause.
+                    warn!("glasses did not answer hello; asking for a new link");
                     self.report(SessionEvent::LivenessLost);
-                    self.send_hello(now, mtu);
+                    self.state = State::HelloPaused {
+                        mtu,
+                        retry_at: now + HELLO_PAUSE,
+                    };
                 }
             } else {
                 self.report(SessionEvent::Failed {
@@ -316,6 +344,13 @@ impl Session {
                 Timer::Liveness,
                 alive.then(|| self.last_rx + self.config.liveness_timeout),
             ),
+            (
+                Timer::HelloRetry,
+                match self.state {
+                    State::HelloPaused { retry_at, .. } => Some(retry_at),
+                    _ => None,
+                },
+            ),
         ])
     }
 
@@ -347,6 +382,7 @@ impl Session {
         self.last_rx = now;
         self.last_ping = None;
         self.liveness_reported = false;
+        self.hello_refusals = 0;
         self.send_hello(now, mtu);
     }
 
@@ -459,8 +495,29 @@ impl Session {
             self.resolved.push_back(reply_to);
         }
 
+        if matches!(self.state, State::HelloPaused { .. }) {
+            return;
+        }
         if let State::ExpectCapabilities { hello_id, mtu } = self.state {
             match body {
+                glasses_to_phone::Body::Error(err) if reply_to == hello_id => {
+                    // Busy, or refusing this phone: say it again later, and say why.
+                    let delay = hello_retry_delay(self.hello_refusals);
+                    self.hello_refusals = self.hello_refusals.saturating_add(1);
+                    let detail = crate::redact::redact_text(&err.detail)
+                        .chars()
+                        .take(128)
+                        .collect::<String>();
+                    warn!(%detail, ?delay, "the glasses refused the hello");
+                    self.state = State::HelloPaused {
+                        mtu,
+                        retry_at: now + delay,
+                    };
+                    self.report(SessionEvent::HelloRefused {
+                        detail,
+                        retry_in: delay,
+                    });
+                }
                 glasses_to_phone::Body::Capabilities(caps) if reply_to == hello_id => {
                     if caps.protocol_version != PROTOCOL_VERSION {
                         warn!(
@@ -483,7 +540,12 @@ impl Session {
                     self.state = State::Ready(info.clone());
                     self.report(SessionEvent::Ready(info));
                 }
-                other => debug!("ignoring {} before hello finished", body_name(&other)),
+                other => debug!(
+                    reply_to,
+                    hello_id,
+                    "ignoring {} before hello finished",
+                    body_name(&other)
+                ),
             }
             return;
         }
@@ -527,6 +589,15 @@ impl Session {
         }
     }
 }
+
+/// Delay before the hello goes out again after `refusals` refusals in a row: 1 s doubling,
+/// at most 30 s.
+fn hello_retry_delay(refusals: u32) -> Duration {
+    Duration::from_secs(1u64 << refusals.min(5)).min(Duration::from_secs(30))
+}
+
+/// Pause before an unanswered hello goes out again, when the link did not come up anew.
+const HELLO_PAUSE: Duration = Duration::from_secs(5);
 
 /// How many resolved command ids are remembered to recognise duplicate replies.
 const RESOLVED_MEMORY: usize = 32;
