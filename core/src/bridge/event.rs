@@ -100,6 +100,16 @@ pub struct Warning {
     pub message: String,
 }
 
+/// Why the bridge stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopCause {
+    /// It was asked to ([`crate::BridgeHandle::shutdown`], or the bridge was dropped).
+    Shutdown,
+    /// It could not go on: a bug (a panic), reported here instead of ending silently. The
+    /// sentence is for a bug report; start a new bridge to carry on.
+    Fatal(String),
+}
+
 /// Everything the bridge publishes.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -136,4 +146,6 @@ pub enum BridgeEvent {
     // --- attention ---
     /// A warning for the user.
     Warning(Warning),
+    /// The bridge stopped. Always the last event: the subscription ends after it.
+    Stopped(StopCause),
 }

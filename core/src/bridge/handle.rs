@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::config::BridgeConfig;
 use super::error::BridgeError;
-use super::event::WifiInfo;
+use super::event::{BridgeEvent, StopCause, WifiInfo};
 use super::publisher::{Publisher, Subscription};
 use super::runloop::{Command, Driver};
 use super::state::{BridgeState, Internals};
@@ -159,9 +159,31 @@ pub fn spawn(
         glasses: None,
         wifi: Default::default(),
         internals: Arc::clone(&internals),
+        last_write_warning: None,
     };
+    let ended = Arc::clone(&publisher);
     tokio::spawn(async move {
-        driver.run().await;
+        use futures_util::FutureExt;
+        // Whatever happens inside (a bug, or app code the bridge calls panicking), the end
+        // is reported and every subscription ends: nobody waits forever.
+        let outcome = std::panic::AssertUnwindSafe(driver.run())
+            .catch_unwind()
+            .await;
+        let cause = match outcome {
+            Ok(()) => StopCause::Shutdown,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "no message".to_owned());
+                let what = crate::redact::redact_text(&what);
+                tracing::error!("the bridge's task panicked: {what}");
+                StopCause::Fatal(format!("the bridge's task panicked: {what}"))
+            }
+        };
+        ended.publish(BridgeEvent::Stopped(cause));
+        ended.close();
         let _ = stopped_tx.send(true);
     });
     Ok(BridgeHandle {

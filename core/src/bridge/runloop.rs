@@ -52,6 +52,8 @@ pub(crate) struct Driver {
     pub(crate) wifi: WifiRequests,
     /// Queue and map sizes, refreshed after every drain.
     pub(crate) internals: Arc<std::sync::Mutex<super::state::Internals>>,
+    /// When the user was last told a write to the glasses failed.
+    pub(crate) last_write_warning: Option<Instant>,
 }
 
 fn now() -> std::time::Instant {
@@ -102,7 +104,6 @@ impl Driver {
             if let Some(cloud) = &self.cloud {
                 cloud.shutdown().await;
             }
-            self.publisher.close();
         }
         .instrument(span)
         .await;
@@ -111,14 +112,19 @@ impl Driver {
     fn on_cloud(&mut self, event: CloudEvent) {
         match event {
             CloudEvent::Connected => {
+                // The cloud learns the glasses' state on every (re)connect, then every stream's.
+                self.to_cloud(self.connection_update());
                 self.supervisor.handle_input(now(), StreamInput::CloudUp);
                 self.publisher
                     .publish(BridgeEvent::Cloud(CloudConnectionState::Connected));
-                // The cloud learns the glasses' state on every (re)connect.
-                self.to_cloud(self.connection_update());
             }
-            CloudEvent::Disconnected { reason, retry_in } => {
-                self.supervisor.handle_input(now(), StreamInput::CloudDown);
+            CloudEvent::Disconnected {
+                reason,
+                retry_in,
+                silent_for,
+            } => {
+                self.supervisor
+                    .handle_input(now(), StreamInput::CloudDown { silent_for });
                 self.publisher
                     .publish(BridgeEvent::Cloud(CloudConnectionState::Disconnected {
                         reason,
@@ -176,9 +182,11 @@ impl Driver {
                 match out {
                     SessionOutput::ToGlasses(packet) => {
                         if let Err(e) = self.link.send(packet).await {
-                            // The link reports the drop itself; the session then fails what
-                            // was pending.
+                            // The link reports a drop itself; the session retries what was
+                            // pending. Anything else (the app's BLE stack failed or threw)
+                            // the user hears about, once in a while.
                             debug!("glasses send failed: {e}");
+                            self.write_failed(&e);
                         }
                     }
                     SessionOutput::Event(e) => self.on_session(e).await,
@@ -286,7 +294,19 @@ impl Driver {
                 }));
                 self.link.recycle().await;
             }
+            SessionEvent::HelloRefused { detail, retry_in } => {
+                warn!(%detail, ?retry_in, "the glasses refused the hello");
+                self.publisher.publish(BridgeEvent::Warning(Warning {
+                    code: "glasses_refused_hello",
+                    message: format!(
+                        "The glasses refused to connect ({detail}): trying again in {} s",
+                        retry_in.as_secs().max(1)
+                    ),
+                }));
+            }
             SessionEvent::Incompatible { protocol_version } => {
+                self.supervisor
+                    .handle_input(now, StreamInput::GlassesIncompatible { protocol_version });
                 self.publisher.publish(BridgeEvent::Warning(Warning {
                     code: "glasses_incompatible",
                     message: format!(
@@ -357,6 +377,16 @@ impl Driver {
                         celsius,
                         level,
                     }));
+                // Every temperature reading drives the heat bands, with or without a stream
+                // (the number decides; the glasses' own level is shown, not acted on).
+                if t.temperature_c.is_finite() && t.temperature_c != 0.0 {
+                    self.health.handle_input(
+                        now,
+                        HealthInput::Temperature {
+                            celsius: t.temperature_c,
+                        },
+                    );
+                }
             }
             G::WifiStatus(w) => {
                 self.supervisor.handle_input(
@@ -419,6 +449,26 @@ impl Driver {
         }
         self.supervisor
             .handle_input(now(), StreamInput::Health(change));
+    }
+
+    /// A write the link refused for a reason other than being down: a warning, at most every
+    /// ten seconds.
+    fn write_failed(&mut self, e: &crate::glasses::LinkError) {
+        if matches!(e, crate::glasses::LinkError::NotConnected) {
+            return;
+        }
+        let now = Instant::now();
+        if self
+            .last_write_warning
+            .is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(10))
+        {
+            return;
+        }
+        self.last_write_warning = Some(now);
+        self.publisher.publish(BridgeEvent::Warning(Warning {
+            code: "glasses_write_failed",
+            message: format!("Sending to the glasses failed ({e}): retrying"),
+        }));
     }
 
     fn connection_update(&self) -> Outgoing {

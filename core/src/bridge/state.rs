@@ -8,6 +8,9 @@ use super::event::{
     WifiInfo,
 };
 
+/// Live streams the snapshot keeps, at most (a shared stream's viewers).
+const MAX_STREAMS: usize = 16;
+
 /// Sizes of the bridge's queues and maps, for the whole-bridge simulation's boundedness checks
 /// and for diagnostics. Read with [`crate::BridgeHandle::internals`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,8 +32,12 @@ pub struct BridgeState {
     pub cloud: CloudConnectionState,
     /// Glasses connection.
     pub glasses: GlassesConnectionState,
-    /// The latest update of the current stream; `None` once it ended.
+    /// The latest update of the current stream (the most recently updated of `streams`);
+    /// `None` once every stream ended.
     pub stream: Option<StreamUpdate>,
+    /// The latest update of every live stream, one per stream id (the viewers of a shared
+    /// managed stream each have theirs); ended streams leave it.
+    pub streams: Vec<StreamUpdate>,
     /// Latest battery reading.
     pub battery: Option<BatteryReading>,
     /// Latest temperature reading.
@@ -45,6 +52,7 @@ impl Default for BridgeState {
             cloud: CloudConnectionState::Connecting,
             glasses: GlassesConnectionState::Disconnected { reason: None },
             stream: None,
+            streams: Vec::new(),
             battery: None,
             temperature: None,
             wifi: None,
@@ -60,23 +68,20 @@ impl BridgeState {
             BridgeEvent::Cloud(c) => self.cloud = c.clone(),
             BridgeEvent::Glasses(g) => self.glasses = g.clone(),
             BridgeEvent::Stream(update) => {
-                let ended = update.state.is_terminal()
-                    && self
-                        .stream
-                        .as_ref()
-                        .is_none_or(|s| s.stream_id == update.stream_id);
-                // A refused second start (another id) does not replace the running stream.
-                let other_running = self
-                    .stream
-                    .as_ref()
-                    .is_some_and(|s| s.stream_id != update.stream_id && !s.state.is_terminal());
-                if ended {
-                    self.stream = None;
-                } else if !other_running {
-                    self.stream = Some(update.clone());
+                self.streams.retain(|s| s.stream_id != update.stream_id);
+                if !update.state.is_terminal() {
+                    if self.streams.len() >= MAX_STREAMS {
+                        self.streams.remove(0);
+                    }
+                    self.streams.push(update.clone());
                 }
+                // A refused second start (another id) ends at once and never shows; the
+                // stream shown is the live one updated last.
+                self.stream = self.streams.last().cloned();
             }
-            BridgeEvent::KeepAliveAcked { .. } | BridgeEvent::Warning(_) => {}
+            BridgeEvent::KeepAliveAcked { .. }
+            | BridgeEvent::Warning(_)
+            | BridgeEvent::Stopped(_) => {}
             BridgeEvent::Battery(b) => self.battery = Some(*b),
             BridgeEvent::Temperature(t) => self.temperature = Some(*t),
             BridgeEvent::Wifi(w) => self.wifi = Some(w.clone()),

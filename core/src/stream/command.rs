@@ -4,8 +4,8 @@
 
 use crate::redact::Redacted;
 
+use super::io::StreamUpdate;
 use super::physical::StreamKind;
-use super::supervisor::StreamUpdate;
 
 /// Video asked for. Numbers are as the requester sent them (they may be fractional or out of
 /// range); `None` means "glasses default". The supervisor clamps them to the camera's limits.

@@ -23,6 +23,15 @@ pub struct StreamConfig {
     /// cadence it observed from the cloud; this is the cadence assumed before it has seen two
     /// keep-alives. Default 15 s (the 2026 cloud's interval).
     pub bridge_keep_alive_interval: Duration,
+    /// The glasses stop a stream on their own when nothing keeps it alive for this long; the
+    /// bridge sends it in every start and counts on it when it cannot reach the glasses (a
+    /// stop it could not deliver is certainly done this long after they went out of reach).
+    /// Default 60 s (today's firmware).
+    pub glasses_watchdog: Duration,
+    /// The requester's keep-alives count as lapsed this long after the next one was due; the
+    /// bridge then feeds the glasses itself, so their watchdog never wins against the cloud's
+    /// grace. Default 5 s.
+    pub feed_slack: Duration,
     /// A relayed keep-alive not acknowledged within this long counts as missed (or within two
     /// thirds of the observed keep-alive interval, when that is shorter). It stays in the
     /// window, so a late ack still counts. Default 10 s (the 2026 cloud's own ack timeout).
@@ -55,6 +64,8 @@ impl Default for StreamConfig {
             stop_timeout: Duration::from_secs(10),
             cloud_grace: Duration::from_secs(60),
             bridge_keep_alive_interval: Duration::from_secs(15),
+            glasses_watchdog: Duration::from_secs(60),
+            feed_slack: Duration::from_secs(5),
             keep_alive_ack_timeout: Duration::from_secs(10),
             keep_alive_window: 3,
             keep_alive_misses_reported: 3,
@@ -91,6 +102,9 @@ pub enum StreamConfigError {
     /// The throttle factor must be strictly between 0 and 1.
     #[error("throttle_factor must be between 0 and 1")]
     ThrottleFactor,
+    /// The bridge's own keep-alives would come after the glasses' watchdog fired.
+    #[error("bridge_keep_alive_interval + feed_slack must be shorter than glasses_watchdog")]
+    Feeding,
 }
 
 impl StreamConfig {
@@ -105,6 +119,7 @@ impl StreamConfig {
                 self.bridge_keep_alive_interval,
             ),
             ("keep_alive_ack_timeout", self.keep_alive_ack_timeout),
+            ("glasses_watchdog", self.glasses_watchdog),
         ] {
             if d.is_zero() {
                 return Err(StreamConfigError::ZeroDuration(name));
@@ -115,6 +130,10 @@ impl StreamConfig {
         }
         if !(self.throttle_factor > 0.0 && self.throttle_factor < 1.0) {
             return Err(StreamConfigError::ThrottleFactor);
+        }
+        // The bridge must feed the glasses before their watchdog fires.
+        if self.bridge_keep_alive_interval + self.feed_slack >= self.glasses_watchdog {
+            return Err(StreamConfigError::Feeding);
         }
         Ok(())
     }

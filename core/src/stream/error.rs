@@ -19,6 +19,10 @@ pub enum StreamProblem {
     AlreadyStreaming,
     /// No glasses are connected to the phone.
     GlassesNotConnected,
+    /// The glasses speak a protocol version this app does not.
+    GlassesIncompatible,
+    /// A newer start replaced this one before it began.
+    Superseded,
     /// The glasses are not on Wi-Fi.
     NoWifi,
     /// The glasses could not reach the ingest server.
@@ -86,6 +90,8 @@ impl StreamProblem {
             Self::TransportUnsupported => "transport_unsupported",
             Self::AlreadyStreaming => "already_streaming",
             Self::GlassesNotConnected => "glasses_not_connected",
+            Self::GlassesIncompatible => "glasses_incompatible",
+            Self::Superseded => "superseded",
             Self::NoWifi => "no_wifi_connection",
             Self::RtmpConnectFailed => "rtmp_connection_failed",
             Self::CameraBusy => "camera_busy",
@@ -130,6 +136,10 @@ impl StreamProblem {
             Self::GlassesNotConnected => {
                 "Glasses are not connected to the phone: turn them on and bring them close, then start again"
             }
+            Self::GlassesIncompatible => {
+                "These glasses and this app speak different protocol versions: update the app and the glasses' firmware, then start again"
+            }
+            Self::Superseded => "A newer start replaced this one before it began",
             Self::NoWifi => "Glasses are not on Wi-Fi: connect them to a network, then start again",
             Self::RtmpConnectFailed => {
                 "The glasses could not reach the streaming server: check the address and the glasses' internet connection"

@@ -1,69 +1,86 @@
-//! The supervisor's handlers for what the glasses do (statuses, acks, failed commands, the
-//! link dropping and coming back) and for health band changes.
+//! The supervisor's handlers for what the glasses do: statuses, acks, failed commands, the
+//! link dropping and coming back, a protocol they do not share.
+//! Whatever the glasses report about a stream the bridge does not own, or has ended, is
+//! never passed on as live: it is stopped (rule 15).
 
 use std::time::Instant;
 
 use tracing::{debug, info, warn};
 
-use super::cloud_side::battery_detail;
+use super::cloud_side::incompatible_detail;
 use super::command::CloudReport;
 use super::error::StreamProblem;
+use super::io::{
+    BRIDGE_ACK_PREFIX, CommandKind, StreamEvent, StreamOutput, StreamStats, StreamUpdate,
+};
 use super::keepalive::AckOutcome;
 use super::physical::StreamKind;
 use super::resolved::ResolvedConfig;
 use super::status::StreamState;
-use super::supervisor::{
-    BRIDGE_ACK_PREFIX, CommandKind, HealthChange, StreamEvent, StreamOutput, StreamStats,
-    StreamSupervisor, StreamUpdate,
-};
+use super::supervisor::StreamSupervisor;
 use super::url::Transport;
 use crate::glasses::{CommandFailure, SessionError};
-use crate::health::{BatteryBand, HeatBand};
 use crate::redact::redact_text;
-use crate::wire::proto::{
-    self, CameraLimits, GetStreamStatus, SetStreamBitrate, StopStream, phone_to_glasses,
-};
+use crate::wire::proto::{self, CameraLimits, phone_to_glasses};
 
 impl StreamSupervisor {
-    pub(crate) fn glasses_ready(&mut self, limits: CameraLimits, transports: Vec<Transport>) {
+    pub(crate) fn glasses_ready(
+        &mut self,
+        now: Instant,
+        limits: CameraLimits,
+        transports: Vec<Transport>,
+    ) {
         self.glasses.ready = true;
+        self.glasses.incompatible = None;
         self.glasses.limits = limits;
         self.glasses.transports = if transports.is_empty() {
             vec![Transport::Rtmp]
         } else {
             transports
         };
-        let Some(active) = &self.active else { return };
-        let id = active.glasses_id.clone();
-        if active.stop_pending {
-            if let Some(a) = self.active.as_mut() {
-                a.stop_pending = false;
-            }
-            self.send(
-                &id,
-                CommandKind::Stop,
-                phone_to_glasses::Body::StopStream(StopStream {
-                    stream_id: id.clone(),
-                }),
-            );
-        } else {
-            // Rule 8: resync. Whatever the glasses did while apart, they tell us now.
-            self.send(
-                &id,
-                CommandKind::Status,
-                phone_to_glasses::Body::GetStreamStatus(GetStreamStatus {}),
-            );
+        if let Some(a) = self.active.as_mut() {
+            a.unreachable_since = None;
         }
+        // Rule 15: every stop still owed goes out now.
+        self.send_owed_stops(now, true);
+        // Rule 8: resync. Whatever the glasses did while apart, they tell us now; a stream they
+        // run that the bridge does not own is found here too (after a relink or an app restart).
+        self.status_asks = 0;
+        self.ask_status();
+        // Rule 10: a throttle the glasses may have missed while apart goes again.
+        if self.active.as_ref().is_some_and(|a| a.sent && a.throttled) {
+            self.send_bitrate(false);
+        }
+        // Rule 16: a start that waited for the glasses goes now.
+        self.send_start(now);
     }
 
-    pub(crate) fn glasses_down(&mut self) {
+    pub(crate) fn glasses_down(&mut self, now: Instant) {
         self.glasses.ready = false;
         self.glasses.wifi = None;
+        self.owed.unsent();
+        let stop_deadline = self.stop_deadline(now);
         let Some(active) = self.active.as_mut() else {
             return;
         };
+        if !active.sent {
+            return;
+        }
+        if active.start_deadline.is_some() && active.state != StreamState::Stopping {
+            // Not live yet: the start waits for the glasses again (rule 16).
+            self.back_to_waiting(now, "waiting for the glasses to reconnect");
+            return;
+        }
         active.link_lost = true;
+        active.unreachable_since.get_or_insert(now);
         if active.state == StreamState::Stopping {
+            // The stop may not have arrived: done once their watchdog has run out, at the latest.
+            let later = stop_deadline.max(
+                active.unreachable_since.unwrap_or(now)
+                    + self.config.glasses_watchdog
+                    + super::supervisor::WATCHDOG_MARGIN,
+            );
+            active.stop_deadline = Some(active.stop_deadline.map_or(later, |d| d.max(later)));
             return;
         }
         active.state = StreamState::Reconnecting;
@@ -78,12 +95,48 @@ impl StreamSupervisor {
         );
     }
 
+    pub(crate) fn glasses_incompatible(&mut self, now: Instant, version: u32) {
+        self.glasses.incompatible = Some(version);
+        if self.active.as_ref().is_some_and(|a| !a.sent) {
+            let detail = incompatible_detail(version);
+            self.end(
+                now,
+                StreamState::Error,
+                Some(StreamProblem::GlassesIncompatible),
+                Some(detail),
+            );
+        }
+    }
+
     pub(crate) fn glasses_status(&mut self, now: Instant, status: proto::StreamStatus) {
+        // Rule 11: every state maps to one canonical state; an unknown one is an error.
+        let parsed = StreamState::from_wire(status.state);
+        // The camera said it is free (idle, or another stream ended): a busy start may go. A
+        // stream still live there gets its stop as a foreign one, and its end frees it.
+        if let Some(a) = self.active.as_mut().filter(|a| a.camera_busy) {
+            let free = parsed.as_ref().is_ok_and(|s| s.is_terminal());
+            if free && (status.stream_id.is_empty() || status.stream_id != a.glasses_id) {
+                a.camera_busy = false;
+            }
+        }
+        if status.stream_id.is_empty() && parsed == Ok(StreamState::Idle) {
+            // The camera runs nothing: every owed stop is done. The answer speaks of the
+            // stream asked about; one started since is not concerned.
+            self.owed.confirm_all();
+            let asked = self.status_asked_about.take();
+            let concerned = self
+                .active
+                .as_ref()
+                .is_some_and(|a| a.sent && asked.as_deref() == Some(a.glasses_id.as_str()));
+            if !concerned {
+                return;
+            }
+        }
         // Rule 1: a status without an id gets the active one.
         let glasses_id = if status.stream_id.is_empty() {
             match &self.active {
-                Some(a) => a.glasses_id.clone(),
-                None => {
+                Some(a) if a.sent => a.glasses_id.clone(),
+                _ => {
                     debug!("status without a stream id while nothing streams; dropped");
                     return;
                 }
@@ -91,14 +144,52 @@ impl StreamSupervisor {
         } else {
             status.stream_id.clone()
         };
-        // Rule 11: every state maps to one canonical state; an unknown one is an error.
-        let (state, mut problem) = match StreamState::from_wire(status.state) {
+        if let Ok(state) = parsed {
+            if state.is_terminal() {
+                self.owed.confirm(&glasses_id);
+            }
+        }
+        let live = parsed
+            .as_ref()
+            .is_ok_and(|s| !s.is_terminal() && *s != StreamState::Stopping);
+        // A start still waiting that the glasses run already (an app restart): adopt it.
+        if let Some(a) = self.active.as_mut() {
+            if !a.sent && live && a.glasses_id == glasses_id {
+                info!(stream = %glasses_id, "the glasses already run the stream asked for; adopting it");
+                a.sent = true;
+            }
+        }
+        let ours = self
+            .active
+            .as_ref()
+            .is_some_and(|a| a.sent && a.glasses_id == glasses_id);
+        if !ours {
+            self.foreign_status(now, &glasses_id, parsed, &status);
+            return;
+        }
+        let (state, mut problem) = match parsed {
             Ok(s) => (s, StreamProblem::from_wire(status.error_code)),
             Err(e) => {
-                warn!(stream = %glasses_id, "{e}");
-                (StreamState::Error, Some(StreamProblem::UnknownStatus))
+                // Rule 11 and 15: the stream is ended on both sides, not left half-known.
+                warn!(stream = %glasses_id, "{e}; ending the stream");
+                self.end(
+                    now,
+                    StreamState::Error,
+                    Some(StreamProblem::UnknownStatus),
+                    None,
+                );
+                self.owe_stop(now, &glasses_id);
+                return;
             }
         };
+        // Rule 4: the camera is busy with a stream the bridge thought gone (a stop overtaken
+        // by the start, an app restart): find out what it runs, stop that, and start again once.
+        if state == StreamState::Error
+            && problem == Some(StreamProblem::AlreadyStreaming)
+            && self.camera_busy_retry(now)
+        {
+            return;
+        }
         // Terminal failures always carry a reason (the 2026 cloud reads them by their code).
         if state == StreamState::Error && problem.is_none() {
             problem = Some(StreamProblem::Internal);
@@ -118,39 +209,14 @@ impl StreamSupervisor {
             (status.reconnect_max > 0).then_some((status.reconnect_attempt, status.reconnect_max));
         // Rule 12: the glasses' words may quote a URL; never pass a key on.
         let detail = (!status.error_detail.is_empty()).then(|| redact_text(&status.error_detail));
-        let transport = self
-            .active
-            .as_ref()
-            .and_then(|a| Transport::from_wire(a.request.transport));
+        let local = self.local;
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
+        let transport = Transport::from_wire(active.request.transport);
         let resolved = match (status.resolved_video, status.resolved_audio) {
             (Some(v), Some(a)) => Some(ResolvedConfig::from_wire(transport, &v, &a)),
             _ => None,
-        };
-
-        let ours = self
-            .active
-            .as_ref()
-            .is_some_and(|a| a.glasses_id == glasses_id);
-        if !ours {
-            // A stream we no longer track (ended, timed out): relay what the glasses say.
-            if state != StreamState::Idle {
-                self.report(
-                    StreamUpdate {
-                        stream_id: glasses_id,
-                        state,
-                        problem,
-                        detail,
-                        stats,
-                        reconnect,
-                        resolved,
-                    },
-                    None,
-                );
-            }
-            return;
-        }
-        let Some(active) = self.active.as_mut() else {
-            return;
         };
         let was_link_lost = std::mem::replace(&mut active.link_lost, false);
 
@@ -165,8 +231,8 @@ impl StreamSupervisor {
                 active.restarts += 1;
                 active.state = StreamState::Initializing;
                 active.start_deadline = Some(now + self.config.start_timeout);
-                active.duration_deadline = None;
-                let request = active.request.clone();
+                // The duration limit keeps counting from the first `streaming`.
+                let request = active.restart_request(now);
                 let id = active.glasses_id.clone();
                 info!(stream = %id, attempt = active.restarts, "restarting the managed stream");
                 self.send(
@@ -184,6 +250,7 @@ impl StreamSupervisor {
                 );
             } else {
                 self.end(
+                    now,
                     StreamState::Error,
                     Some(StreamProblem::GlassesLinkLost),
                     None,
@@ -194,22 +261,32 @@ impl StreamSupervisor {
         if state.is_terminal() {
             // Why it ended: our reason if we stopped it, else the glasses'.
             let reason = active.stop_reason.or(problem);
-            let state = if state == StreamState::Idle {
-                StreamState::Stopped
-            } else {
-                state
-            };
-            self.end(state, reason, detail);
+            // The glasses' own duration backstop is an orderly end, as the bridge's is (rule 6).
+            let orderly =
+                state == StreamState::Idle || reason == Some(StreamProblem::DurationLimit);
+            let state = if orderly { StreamState::Stopped } else { state };
+            self.end(now, state, reason, detail);
+            return;
+        }
+        if active.state == StreamState::Stopping {
+            // Already reported (with our reason, if we stopped it); only the end is news. The
+            // stream still runs: the stop is owed and goes out again when due.
+            if live {
+                self.send_owed_stops(now, false);
+            }
             return;
         }
         if state == StreamState::Streaming && active.start_deadline.is_some() {
-            // Rule 5 satisfied; rule 6 starts counting.
+            // Rule 5 satisfied; rule 6 starts counting (once: restarts keep the deadline).
             active.start_deadline = None;
-            active.duration_deadline = active.duration_limit.map(|d| now + d);
-        }
-        if active.state == StreamState::Stopping {
-            // Already reported (with our reason, if we stopped it); only the end is news.
-            return;
+            if active.duration_deadline.is_none() {
+                active.duration_deadline = active.duration_limit.map(|d| now + d);
+            }
+            // Rule 9: from here the requester's keep-alives are watched; when they lapse the
+            // bridge feeds the glasses itself.
+            if !local && active.bridge_keep_alive_at.is_none() {
+                active.bridge_keep_alive_at = Some(active.lapse_at(&self.config, now));
+            }
         }
         active.state = state;
         // Rule 2: the resolved config goes back with the status (the glasses' own, or ours).
@@ -220,6 +297,35 @@ impl StreamSupervisor {
             problem
         };
         self.report_all(state, problem, detail, stats, reconnect, resolved);
+    }
+
+    /// A status about a stream the bridge does not run: an old one, one it ended, one it never
+    /// knew (an app restart), or the answer to a stop for an id it does not track.
+    fn foreign_status(
+        &mut self,
+        now: Instant,
+        glasses_id: &str,
+        parsed: Result<StreamState, super::status::UnknownStatus>,
+        status: &proto::StreamStatus,
+    ) {
+        let known = self.owed.is_owed(glasses_id) || self.ended.carried(glasses_id);
+        match parsed {
+            Ok(state) if state.is_terminal() => {
+                if !known && state != StreamState::Idle {
+                    // The answer to a stop the cloud sent for an id the bridge never ran.
+                    let mut update = StreamUpdate::new(glasses_id, state);
+                    update.problem = StreamProblem::from_wire(status.error_code);
+                    self.ended.record(glasses_id, update.clone(), None, now);
+                    self.report(update, None);
+                }
+            }
+            Ok(StreamState::Stopping) => {}
+            _ => {
+                // Live (or unknown), and nobody wants it: never left running (rule 15).
+                warn!(stream = %glasses_id, "the glasses run a stream the bridge does not own; stopping it");
+                self.owe_stop(now, glasses_id);
+            }
+        }
     }
 
     pub(crate) fn glasses_keep_alive_ack(&mut self, ack: proto::KeepAliveAck) {
@@ -263,9 +369,10 @@ impl StreamSupervisor {
         let ours = self
             .active
             .as_ref()
-            .is_some_and(|a| a.glasses_id == stream_id);
+            .is_some_and(|a| a.sent && a.glasses_id == stream_id);
         let problem = match &reason {
-            CommandFailure::LinkDown => return, // GlassesDown reports it; resync follows.
+            // The glasses report the drop themselves; resync and owed stops follow on relink.
+            CommandFailure::LinkDown => return,
             CommandFailure::Rejected { .. } => StreamProblem::GlassesRejected,
             CommandFailure::NoAnswer { .. } => StreamProblem::GlassesNoAnswer,
             CommandFailure::NotSent(SessionError::NotReady) => StreamProblem::GlassesNotConnected,
@@ -282,109 +389,48 @@ impl StreamSupervisor {
             _ => None,
         };
         match kind {
-            CommandKind::Start if ours => {
-                // The glasses may have started anyway (an ack lost): tell them to stop.
-                if matches!(problem, StreamProblem::GlassesNoAnswer) {
-                    self.send(
-                        &stream_id,
-                        CommandKind::Stop,
-                        phone_to_glasses::Body::StopStream(StopStream {
-                            stream_id: stream_id.clone(),
-                        }),
-                    );
-                }
-                self.end(StreamState::Error, Some(problem), detail);
+            CommandKind::Start if ours && problem == StreamProblem::GlassesNotConnected => {
+                self.back_to_waiting(now, "waiting for the glasses to connect");
             }
-            CommandKind::Stop if ours => {
-                // The stop timeout reports the end if the glasses never confirm.
-                if let Some(a) = self.active.as_mut() {
-                    a.stop_deadline = Some(a.stop_deadline.unwrap_or(now).min(now));
+            CommandKind::Start if ours => {
+                // The glasses may have started anyway (an ack lost): owe them a stop.
+                if matches!(problem, StreamProblem::GlassesNoAnswer) {
+                    self.owe_stop(now, &stream_id);
+                }
+                self.end(now, StreamState::Error, Some(problem), detail);
+            }
+            CommandKind::Status if problem == StreamProblem::GlassesNoAnswer => {
+                self.status_unanswered(now);
+            }
+            CommandKind::KeepAlive if ours && problem == StreamProblem::GlassesRejected => {
+                // Rule 8: the glasses say they do not run it: its end was lost on the way.
+                // Resync as after a relink (a managed stream restarts, another one ends).
+                if let Some(a) = self.active.as_mut().filter(|a| !a.link_lost) {
+                    warn!(stream = %a.glasses_id, "keep-alive rejected; asking the glasses what runs");
+                    a.link_lost = true;
+                    self.status_asks = 0;
+                    self.ask_status();
+                }
+            }
+            CommandKind::Bitrate if ours && problem == StreamProblem::GlassesNoAnswer => {
+                // Rule 10: a throttle that did not arrive is sent again, a few times.
+                self.send_bitrate(true);
+            }
+            CommandKind::Stop => {
+                if problem == StreamProblem::GlassesRejected {
+                    // The glasses answered: there is nothing for them to stop.
+                    self.owed.confirm(&stream_id);
+                }
+                if ours {
+                    // The stop timeout reports the end if the glasses never confirm; the stop
+                    // stays owed and goes out again.
+                    if let Some(a) = self.active.as_mut() {
+                        a.stop_deadline = Some(a.stop_deadline.unwrap_or(now).min(now));
+                    }
                 }
             }
             _ => {}
         }
-    }
-
-    pub(crate) fn health(&mut self, now: Instant, change: HealthChange) {
-        // Rule 10.
-        match change {
-            HealthChange::Battery(verdict) => {
-                self.battery = Some(verdict);
-                match verdict.band {
-                    BatteryBand::Critical => {
-                        let detail = battery_detail(&verdict);
-                        self.stop_for(now, StreamProblem::BatteryLow, Some(detail));
-                    }
-                    BatteryBand::Low => self.warn_stream(StreamProblem::BatteryLowWarning),
-                    BatteryBand::Normal => {}
-                }
-            }
-            HealthChange::Heat(band) => {
-                let was = std::mem::replace(&mut self.heat, band);
-                match band {
-                    HeatBand::Critical => self.stop_for(now, StreamProblem::Overheated, None),
-                    HeatBand::Throttle => self.throttle(true),
-                    HeatBand::Warn | HeatBand::Normal => {
-                        if was >= HeatBand::Throttle {
-                            self.throttle(false);
-                        } else if band == HeatBand::Warn {
-                            self.warn_stream(StreamProblem::ThermalWarning);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn stop_for(&mut self, now: Instant, problem: StreamProblem, detail: Option<String>) {
-        if self
-            .active
-            .as_ref()
-            .is_some_and(|a| a.state != StreamState::Stopping)
-        {
-            warn!("stopping the stream: {}", problem.code());
-            self.begin_stop_with(now, Some(problem), detail);
-        }
-    }
-
-    /// Tells the cloud and the UI about a warning on the running stream.
-    fn warn_stream(&mut self, problem: StreamProblem) {
-        if let Some(a) = &self.active {
-            let state = a.state;
-            self.report_all(state, Some(problem), None, None, None, None);
-        }
-    }
-
-    /// Lowers (or restores) the bitrate of the running stream.
-    fn throttle(&mut self, on: bool) {
-        let factor = self.config.throttle_factor;
-        let Some(a) = self.active.as_mut() else {
-            return;
-        };
-        if a.throttled == on || a.state == StreamState::Stopping {
-            return;
-        }
-        a.throttled = on;
-        let full = a.video_bitrate();
-        let bitrate = if on {
-            ((full as f32) * factor) as u32
-        } else {
-            full
-        };
-        let (id, state) = (a.glasses_id.clone(), a.state);
-        if self.glasses.ready {
-            self.send(
-                &id,
-                CommandKind::Bitrate,
-                phone_to_glasses::Body::SetStreamBitrate(SetStreamBitrate {
-                    stream_id: id.clone(),
-                    bitrate_bps: bitrate,
-                }),
-            );
-        }
-        let detail = Some(format!("bitrate set to {} kbps", bitrate / 1000));
-        let problem = on.then_some(StreamProblem::ThermalThrottle);
-        self.report_all(state, problem, detail, None, None, None);
     }
 }
 

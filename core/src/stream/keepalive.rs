@@ -36,6 +36,11 @@ impl Cadence {
         self.interval.unwrap_or(assumed)
     }
 
+    /// When the last keep-alive arrived.
+    pub(crate) fn last(&self) -> Option<Instant> {
+        self.last
+    }
+
     /// How long an ack may take: `max`, or two thirds of the observed interval when shorter
     /// (an ack must be back before the next keep-alive is due).
     pub(crate) fn ack_timeout(&self, max: Duration) -> Duration {

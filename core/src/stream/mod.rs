@@ -10,9 +10,13 @@ mod command;
 mod config;
 mod error;
 mod glasses_side;
+mod health_side;
+mod io;
 mod keepalive;
+mod owed;
 mod physical;
 mod resolved;
+mod resync;
 mod status;
 mod supervisor;
 mod timers;
@@ -24,12 +28,13 @@ pub use command::{
 };
 pub use config::{StreamConfig, StreamConfigError};
 pub use error::StreamProblem;
+pub use io::{
+    CommandKind, GlassesCommand, HealthChange, StreamEvent, StreamInput, StreamOutput, StreamStats,
+    StreamUpdate,
+};
 pub use physical::StreamKind;
 pub use resolved::{ResolvedAudio, ResolvedConfig, ResolvedVideo};
 pub use status::{StreamState, UnknownStatus};
-pub use supervisor::{
-    CommandKind, GlassesCommand, HealthChange, StreamEvent, StreamInput, StreamOutput, StreamStats,
-    StreamSupervisor, StreamUpdate,
-};
+pub use supervisor::StreamSupervisor;
 pub use timers::Timer;
 pub use url::{Transport, UrlError, validate_rtmp_url, validate_stream_url};

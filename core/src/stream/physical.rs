@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::config::StreamConfig;
 use super::error::StreamProblem;
 use super::keepalive::{AckWindow, Cadence};
 use super::status::StreamState;
@@ -24,14 +25,18 @@ pub(crate) struct Viewer {
     pub(crate) app_id: Option<String>,
     /// How often its requester sends keep-alives.
     pub(crate) cadence: Cadence,
+    /// While the start waits for the glasses: when this viewer is told they never came
+    /// (each start waits its own deadline, whoever joined before or after).
+    pub(crate) wait_deadline: Instant,
 }
 
 impl Viewer {
-    pub(crate) fn new(stream_id: String, app_id: Option<String>) -> Self {
+    pub(crate) fn new(stream_id: String, app_id: Option<String>, wait_deadline: Instant) -> Self {
         Self {
             stream_id,
             app_id,
             cadence: Cadence::default(),
+            wait_deadline,
         }
     }
 }
@@ -44,26 +49,49 @@ pub(crate) struct Physical {
     pub(crate) kind: StreamKind,
     pub(crate) viewers: Vec<Viewer>,
     pub(crate) state: StreamState,
-    /// What was sent to the glasses (resolved config), kept for a managed restart.
+    /// What is (or will be) sent to the glasses (resolved config), kept for a managed restart.
     pub(crate) request: StartStream,
-    /// Until the first `streaming`: when the start fails with `timeout`.
+    /// The start went to the glasses; false while it waits for them to connect (rule 16).
+    pub(crate) sent: bool,
+    /// It waited for the glasses to connect (its start deadline starts over when it goes).
+    pub(crate) waited_for_glasses: bool,
+    /// A start went out at least once (the glasses may run it even if it is waiting again).
+    pub(crate) attempted: bool,
+    /// Not sent yet because a stop owed to another stream is unconfirmed (the camera may still
+    /// be winding it down and would refuse the start as busy): sent once the stops are
+    /// confirmed, or at this deadline regardless.
+    pub(crate) held_for_stops: Option<Instant>,
+    /// The camera refused the start as busy; held until it says what it runs.
+    pub(crate) camera_busy: bool,
+    /// The busy camera was met once already (the start is retried once only).
+    pub(crate) busy_retried: bool,
+    /// Until the first `streaming`: when the start fails (`timeout`, or "not connected" while
+    /// it waited for glasses that never came).
     pub(crate) start_deadline: Option<Instant>,
     pub(crate) duration_limit: Option<Duration>,
-    /// From the first `streaming`: when the duration limit stops it.
+    /// From the first `streaming`: when the duration limit stops it. Kept across managed
+    /// restarts (the limit counts the whole stream).
     pub(crate) duration_deadline: Option<Instant>,
     /// While stopping: when an unconfirmed stop is reported as done.
     pub(crate) stop_deadline: Option<Instant>,
     /// Why the bridge is stopping it (`None`: the cloud asked).
     pub(crate) stop_reason: Option<StreamProblem>,
-    /// A stop the glasses have not been sent yet (the link was down).
-    pub(crate) stop_pending: bool,
     pub(crate) acks: AckWindow,
-    /// While the cloud is away: when the bridge feeds the glasses' watchdog next.
+    /// When the bridge feeds the glasses' watchdog itself next (the requester's keep-alives
+    /// have lapsed, or there is no requester).
     pub(crate) bridge_keep_alive_at: Option<Instant>,
     /// The glasses link dropped since the last status; a resync is due.
     pub(crate) link_lost: bool,
+    /// Since when the glasses are out of reach (their watchdog then runs unfed).
+    pub(crate) unreachable_since: Option<Instant>,
     pub(crate) restarts: u32,
+    /// A managed restart waits for the glasses; the cloud hears `initializing` when it goes.
+    pub(crate) restart_pending: bool,
     pub(crate) throttled: bool,
+    /// How many times the current bitrate change has been sent.
+    pub(crate) bitrate_sends: u8,
+    /// The video bitrate the start asked for, before any throttling.
+    pub(crate) full_bitrate: u32,
 }
 
 impl Physical {
@@ -71,17 +99,73 @@ impl Physical {
         self.viewers.iter().any(|v| v.stream_id == stream_id)
     }
 
-    pub(crate) fn video_bitrate(&self) -> u32 {
-        self.request.video.map(|v| v.bitrate_bps).unwrap_or(0)
+    /// Throttles (or restores) the bitrate it runs at; false when it already was so.
+    pub(crate) fn set_throttled(&mut self, on: bool, factor: f32) -> bool {
+        if self.throttled == on {
+            return false;
+        }
+        self.throttled = on;
+        let bitrate = if on {
+            throttled_bitrate(self.full_bitrate, factor)
+        } else {
+            self.full_bitrate
+        };
+        if let Some(v) = self.request.video.as_mut() {
+            v.bitrate_bps = bitrate;
+        }
+        true
+    }
+
+    /// The start to send again after the glasses lost the stream: the same config, with the
+    /// glasses' own duration backstop set to what is left of the limit (it counts the whole
+    /// stream, restarts included).
+    pub(crate) fn restart_request(&self, now: Instant) -> StartStream {
+        let mut request = self.request.clone();
+        if let Some(deadline) = self.duration_deadline {
+            let left = deadline.saturating_duration_since(now);
+            // Rounded up: a backstop never cuts before the bridge's own deadline.
+            let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+            request.duration_limit_s = u32::try_from(secs.max(1)).unwrap_or(u32::MAX);
+        }
+        request
     }
 
     /// How often the bridge feeds the glasses itself: the fastest cadence any viewer's
-    /// requester kept, or `assumed` before one was observed.
-    pub(crate) fn feed_interval(&self, assumed: Duration) -> Duration {
+    /// requester kept (the configured interval before one was observed), and at least twice
+    /// per glasses watchdog.
+    pub(crate) fn feed_interval(&self, config: &StreamConfig) -> Duration {
+        let assumed = config.bridge_keep_alive_interval;
         self.viewers
             .iter()
             .map(|v| v.cadence.interval(assumed))
             .min()
             .unwrap_or(assumed)
+            .min(config.glasses_watchdog / 2)
     }
+
+    /// When the requesters' keep-alives count as lapsed (the bridge then feeds the glasses
+    /// itself): `feed_slack` after the next one was due, and never later than half the
+    /// glasses' watchdog after the last one (a slow or irregular requester must not let the
+    /// watchdog run out). `since` stands in for a requester that has not sent one yet.
+    pub(crate) fn lapse_at(&self, config: &StreamConfig, since: Instant) -> Instant {
+        let assumed = config.bridge_keep_alive_interval;
+        let latest = config.glasses_watchdog / 2;
+        let lapse =
+            |last: Instant, interval: Duration| last + (interval + config.feed_slack).min(latest);
+        self.viewers
+            .iter()
+            .map(|v| {
+                lapse(
+                    v.cadence.last().unwrap_or(since),
+                    v.cadence.interval(assumed),
+                )
+            })
+            .max()
+            .unwrap_or_else(|| lapse(since, assumed))
+    }
+}
+
+/// The bitrate a hot camera runs at (rule 10).
+pub(crate) fn throttled_bitrate(full: u32, factor: f32) -> u32 {
+    ((full as f32) * factor) as u32
 }

@@ -1,178 +1,27 @@
-//! The stream supervisor machine (sans-IO): cloud commands in → glasses commands out, glasses
-//! statuses in → cloud statuses out, with the stream id on every message both ways, and every
-//! rule of the behaviour contract (DESIGN §5) enforced on the way. It owns no link, socket or
-//! timer; `cloud_side.rs`, `glasses_side.rs` and `timers.rs` hold its handlers.
+//! The stream supervisor machine (sans-IO): stream commands in → glasses commands out, glasses
+//! statuses in → reports out, with the stream id on every message both ways, and every rule
+//! of the behaviour contract (DESIGN §5) enforced on the way. It owns no link, socket or
+//! timer; `cloud_side.rs`, `glasses_side.rs` and `timers.rs` hold its handlers, `owed.rs` the
+//! stops it owes and the ends it remembers.
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::command::{CloudReport, StreamCommand};
+use tracing::{debug, info, warn};
+
+use super::command::CloudReport;
 use super::config::{StreamConfig, StreamConfigError};
 use super::error::StreamProblem;
+use super::io::{
+    CommandKind, GlassesCommand, StreamEvent, StreamInput, StreamOutput, StreamStats, StreamUpdate,
+};
+use super::owed::{EndedStreams, OwedStops};
 use super::physical::{Physical, Viewer};
 use super::resolved::ResolvedConfig;
 use super::status::StreamState;
 use super::url::Transport;
-use crate::glasses::CommandFailure;
 use crate::health::{BatteryVerdict, HeatBand};
 use crate::wire::proto::{self, CameraLimits, phone_to_glasses};
-
-/// Prefix of the keep-alive ids the bridge makes up itself while the cloud is away.
-pub(crate) const BRIDGE_ACK_PREFIX: &str = "bridge-";
-
-/// Which command a glasses failure refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommandKind {
-    /// `StartStream`.
-    Start,
-    /// `StopStream`.
-    Stop,
-    /// `KeepStreamAlive`.
-    KeepAlive,
-    /// `GetStreamStatus`.
-    Status,
-    /// `SetStreamBitrate`.
-    Bitrate,
-}
-
-/// A command for the glasses, with the stream it is about (so a failure can be reported
-/// with the right id).
-#[derive(Debug, Clone, PartialEq)]
-pub struct GlassesCommand {
-    /// The stream the command is about (the glasses' id for it).
-    pub stream_id: String,
-    /// What it is.
-    pub kind: CommandKind,
-    /// The protobuf body to send.
-    pub body: phone_to_glasses::Body,
-}
-
-/// A health band change the supervisor acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HealthChange {
-    /// The battery entered a band (with the reading and the floor that applied).
-    Battery(BatteryVerdict),
-    /// The temperature entered this band.
-    Heat(HeatBand),
-}
-
-/// Everything that can happen to the supervisor.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StreamInput {
-    /// A command from the cloud (either generation, translated) or a local caller.
-    Cloud(StreamCommand),
-    /// The cloud connection is up.
-    CloudUp,
-    /// The cloud connection dropped.
-    CloudDown,
-    /// The glasses finished the hello exchange and declared these camera limits.
-    GlassesReady {
-        /// Declared limits (zero maxima: not declared).
-        limits: CameraLimits,
-        /// Transports the glasses can push (empty: RTMP only).
-        transports: Vec<Transport>,
-    },
-    /// The glasses link dropped.
-    GlassesDown,
-    /// The glasses reported their Wi-Fi.
-    GlassesWifi {
-        /// On a network.
-        connected: bool,
-    },
-    /// A stream status from the glasses.
-    GlassesStatus(proto::StreamStatus),
-    /// A keep-alive ack from the glasses.
-    GlassesKeepAliveAck(proto::KeepAliveAck),
-    /// A command to the glasses failed.
-    CommandFailed {
-        /// The stream it was about.
-        stream_id: String,
-        /// Which command.
-        kind: CommandKind,
-        /// Why.
-        reason: CommandFailure,
-    },
-    /// Battery or temperature changed band.
-    Health(HealthChange),
-    /// There is no cloud (local control): the bridge keeps every stream alive itself.
-    NoCloud,
-}
-
-/// Stream statistics, as the UI sees them.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct StreamStats {
-    /// Bits per second.
-    pub bitrate_bps: u32,
-    /// Frames per second.
-    pub fps: f32,
-    /// Dropped frames.
-    pub dropped_frames: u32,
-    /// Seconds streamed.
-    pub duration_s: u32,
-    /// Glasses temperature, °C, when reported.
-    pub temperature_c: Option<f32>,
-}
-
-/// A change of a stream's state, for the UI.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StreamUpdate {
-    /// The stream (the cloud's id).
-    pub stream_id: String,
-    /// Its canonical state.
-    pub state: StreamState,
-    /// Why it failed, or what the user should know.
-    pub problem: Option<StreamProblem>,
-    /// Extra detail (never contains the stream key).
-    pub detail: Option<String>,
-    /// Stats while streaming.
-    pub stats: Option<StreamStats>,
-    /// Ingest reconnect attempt and maximum, while reconnecting.
-    pub reconnect: Option<(u32, u32)>,
-    /// The config the camera runs with, once known.
-    pub resolved: Option<ResolvedConfig>,
-}
-
-impl StreamUpdate {
-    /// An update with nothing but an id and a state.
-    pub fn new(stream_id: impl Into<String>, state: StreamState) -> Self {
-        Self {
-            stream_id: stream_id.into(),
-            state,
-            problem: None,
-            detail: None,
-            stats: None,
-            reconnect: None,
-            resolved: None,
-        }
-    }
-}
-
-/// What the supervisor reports to the UI.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum StreamEvent {
-    /// A stream's state changed (or fresh stats arrived).
-    Status(StreamUpdate),
-    /// The glasses acknowledged a keep-alive.
-    KeepAliveAcked {
-        /// The stream.
-        stream_id: String,
-        /// The cloud's ack id.
-        ack_id: String,
-    },
-}
-
-/// What the supervisor wants done.
-#[derive(Debug, Clone, PartialEq)]
-#[must_use]
-pub enum StreamOutput {
-    /// Send to the glasses.
-    ToGlasses(GlassesCommand),
-    /// Send to the cloud (rendered in its generation by `cloud/`).
-    ToCloud(CloudReport),
-    /// Tell the UI.
-    Event(StreamEvent),
-}
 
 /// What the supervisor knows of the glasses.
 #[derive(Debug, Clone, Default)]
@@ -183,6 +32,8 @@ pub(crate) struct GlassesView {
     pub(crate) transports: Vec<Transport>,
     /// `None` until the glasses report it.
     pub(crate) wifi: Option<bool>,
+    /// The protocol version of glasses the bridge cannot talk to, until they reconnect.
+    pub(crate) incompatible: Option<u32>,
 }
 
 /// Supervises the camera stream between the cloud and the glasses (sans-IO).
@@ -192,10 +43,18 @@ pub(crate) struct GlassesView {
 /// and [`StreamSupervisor::poll_timeout`] for what it wants done. After every `handle_*`,
 /// drain `poll_output` until `None`, then re-arm the timer from `poll_timeout`. Instants must
 /// never go backwards.
+///
+/// It holds at most one physical stream (`active`), one start waiting for it to stop
+/// (`next`), the stops the glasses still owe a confirmation for, and the streams it told the
+/// requester have ended; all of it bounded.
 #[derive(Debug)]
 pub struct StreamSupervisor {
     pub(crate) config: StreamConfig,
     pub(crate) active: Option<Physical>,
+    /// A start held until the stopping `active` is gone (a takeover: stop, then start).
+    pub(crate) next: Option<Physical>,
+    pub(crate) owed: OwedStops,
+    pub(crate) ended: EndedStreams,
     pub(crate) glasses: GlassesView,
     /// Set while the cloud is unreachable: when streams must stop.
     pub(crate) cloud_grace_deadline: Option<Instant>,
@@ -206,6 +65,11 @@ pub struct StreamSupervisor {
     pub(crate) bridge_ack_seq: u32,
     /// No cloud: feed the glasses' watchdog for every stream.
     pub(crate) local: bool,
+    /// The stream the last `GetStreamStatus` asked about (`None`: none was running then). An
+    /// answer saying "idle" is about that stream only, not one started since.
+    pub(crate) status_asked_about: Option<String>,
+    /// How many times the current resync question has been asked.
+    pub(crate) status_asks: u8,
     pub(crate) out: VecDeque<StreamOutput>,
 }
 
@@ -216,6 +80,9 @@ impl StreamSupervisor {
         Ok(Self {
             config,
             active: None,
+            next: None,
+            owed: OwedStops::default(),
+            ended: EndedStreams::default(),
             glasses: GlassesView::default(),
             cloud_grace_deadline: None,
             cloud_up: false,
@@ -223,21 +90,17 @@ impl StreamSupervisor {
             heat: HeatBand::Normal,
             bridge_ack_seq: 0,
             local: false,
+            status_asked_about: None,
+            status_asks: 0,
             out: VecDeque::new(),
         })
     }
 
-    /// The physical stream's glasses id and state, if one is running.
+    /// The physical stream's glasses id and state, if one is running or waiting to start.
     pub fn active_stream(&self) -> Option<(&str, StreamState)> {
         self.active
             .as_ref()
             .map(|a| (a.glasses_id.as_str(), a.state))
-    }
-
-    /// How many streams, viewers and remembered ids the supervisor holds (it must stay
-    /// bounded whatever happens).
-    pub fn tracked(&self) -> usize {
-        self.active.as_ref().map_or(0, |a| 1 + a.viewers.len())
     }
 
     /// The cloud stream ids riding on the physical stream.
@@ -248,18 +111,34 @@ impl StreamSupervisor {
             .unwrap_or_default()
     }
 
+    /// True while the glasses still owe a confirmation that `glasses_id` stopped.
+    pub fn owes_stop(&self, glasses_id: &str) -> bool {
+        self.owed.is_owed(glasses_id)
+    }
+
+    /// How many streams, viewers, owed stops and remembered ends the supervisor holds (it
+    /// stays bounded whatever happens).
+    pub fn tracked(&self) -> usize {
+        let count = |p: &Option<Physical>| p.as_ref().map_or(0, |a| 1 + a.viewers.len());
+        count(&self.active) + count(&self.next) + self.owed.len() + self.ended.len()
+    }
+
     /// Feeds one input.
     pub fn handle_input(&mut self, now: Instant, input: StreamInput) {
+        use super::command::StreamCommand as C;
         match input {
-            StreamInput::Cloud(StreamCommand::Start(start)) => self.cloud_start(now, *start),
-            StreamInput::Cloud(StreamCommand::Stop(stop)) => self.cloud_stop(now, stop),
-            StreamInput::Cloud(StreamCommand::KeepAlive(ka)) => self.cloud_keep_alive(now, ka),
-            StreamInput::CloudUp => self.cloud_up(),
-            StreamInput::CloudDown => self.cloud_down(now),
+            StreamInput::Cloud(C::Start(start)) => self.cloud_start(now, *start),
+            StreamInput::Cloud(C::Stop(stop)) => self.cloud_stop(now, stop),
+            StreamInput::Cloud(C::KeepAlive(ka)) => self.cloud_keep_alive(now, ka),
+            StreamInput::CloudUp => self.cloud_up(now),
+            StreamInput::CloudDown { silent_for } => self.cloud_down(now, silent_for),
             StreamInput::GlassesReady { limits, transports } => {
-                self.glasses_ready(limits, transports)
+                self.glasses_ready(now, limits, transports)
             }
-            StreamInput::GlassesDown => self.glasses_down(),
+            StreamInput::GlassesDown => self.glasses_down(now),
+            StreamInput::GlassesIncompatible { protocol_version } => {
+                self.glasses_incompatible(now, protocol_version)
+            }
             StreamInput::GlassesWifi { connected } => self.glasses.wifi = Some(connected),
             StreamInput::GlassesStatus(status) => self.glasses_status(now, status),
             StreamInput::GlassesKeepAliveAck(ack) => self.glasses_keep_alive_ack(ack),
@@ -270,6 +149,14 @@ impl StreamSupervisor {
             } => self.command_failed(now, stream_id, kind, reason),
             StreamInput::Health(change) => self.health(now, change),
             StreamInput::NoCloud => self.local = true,
+        }
+        // A start held for owed stops goes as soon as they are confirmed.
+        if self
+            .active
+            .as_ref()
+            .is_some_and(|a| a.held_for_stops.is_some())
+        {
+            self.send_start(now);
         }
     }
 
@@ -292,6 +179,30 @@ impl StreamSupervisor {
             kind,
             body,
         }));
+    }
+
+    /// The glasses must stop `glasses_id`: owed until they confirm, sent now if they are
+    /// reachable (rule 15).
+    pub(crate) fn owe_stop(&mut self, now: Instant, glasses_id: &str) {
+        if let Some(forgotten) = self.owed.owe(glasses_id) {
+            warn!(stream = %forgotten, "too many unconfirmed stops; forgetting the oldest");
+        }
+        if self.glasses.ready {
+            self.send_owed_stops(now, false);
+        }
+    }
+
+    /// Sends the owed stops that are due (all of them after a relink).
+    pub(crate) fn send_owed_stops(&mut self, now: Instant, relinked: bool) {
+        for id in self.owed.due(now, relinked) {
+            self.send(
+                &id,
+                CommandKind::Stop,
+                phone_to_glasses::Body::StopStream(proto::StopStream {
+                    stream_id: id.clone(),
+                }),
+            );
+        }
     }
 
     /// Reports one update for one cloud stream, to the cloud and the UI.
@@ -339,6 +250,7 @@ impl StreamSupervisor {
     /// Reports a failed cloud stream that never reached the glasses.
     pub(crate) fn refuse(
         &mut self,
+        now: Instant,
         stream_id: &str,
         app_id: Option<String>,
         problem: StreamProblem,
@@ -347,6 +259,8 @@ impl StreamSupervisor {
         let mut update = StreamUpdate::new(stream_id, StreamState::Error);
         update.problem = Some(problem);
         update.detail = detail;
+        self.ended
+            .record(stream_id, update.clone(), app_id.clone(), now);
         self.report(update, app_id);
     }
 
@@ -362,11 +276,21 @@ impl StreamSupervisor {
         reason: Option<StreamProblem>,
         detail: Option<String>,
     ) {
-        let ready = self.glasses.ready;
+        let stop_deadline = self.stop_deadline(now);
         let Some(p) = self.active.as_mut() else {
             return;
         };
         if p.state == StreamState::Stopping {
+            return;
+        }
+        if !p.sent {
+            // Never reached the glasses: nothing to stop there.
+            let state = if reason.is_some_and(|r| !r.is_warning()) {
+                StreamState::Error
+            } else {
+                StreamState::Stopped
+            };
+            self.end(now, state, reason, detail);
             return;
         }
         p.state = StreamState::Stopping;
@@ -374,33 +298,148 @@ impl StreamSupervisor {
         p.start_deadline = None;
         p.duration_deadline = None;
         p.bridge_keep_alive_at = None;
-        p.stop_deadline = Some(now + self.config.stop_timeout);
+        p.stop_deadline = Some(stop_deadline);
         let id = p.glasses_id.clone();
-        if ready {
-            self.send(
-                &id,
-                CommandKind::Stop,
-                phone_to_glasses::Body::StopStream(proto::StopStream {
-                    stream_id: id.clone(),
-                }),
-            );
-        } else {
-            p.stop_pending = true;
-        }
         self.report_all(StreamState::Stopping, reason, detail, None, None, None);
+        self.owe_stop(now, &id);
     }
 
-    /// The physical stream is over: report the final state to every viewer and forget it.
+    /// When an unconfirmed stop is reported done: the stop timeout while the glasses are
+    /// reachable; while they are not, once their own watchdog has certainly ended the stream.
+    pub(crate) fn stop_deadline(&self, now: Instant) -> Instant {
+        let timeout = now + self.config.stop_timeout;
+        match self.active.as_ref().and_then(|a| a.unreachable_since) {
+            Some(since) => timeout.max(since + self.config.glasses_watchdog + WATCHDOG_MARGIN),
+            None => timeout,
+        }
+    }
+
+    /// The physical stream is over: report the final state to every viewer, remember them
+    /// as ended, and start the held start, if any.
     pub(crate) fn end(
         &mut self,
+        now: Instant,
         state: StreamState,
         problem: Option<StreamProblem>,
         detail: Option<String>,
     ) {
-        self.report_all(state, problem, detail, None, None, None);
-        self.active = None;
+        let Some(active) = self.active.take() else {
+            return;
+        };
+        for v in &active.viewers {
+            let mut update = StreamUpdate::new(v.stream_id.clone(), state);
+            update.problem = problem;
+            update.detail = detail.clone();
+            self.ended
+                .record(&active.glasses_id, update.clone(), v.app_id.clone(), now);
+            self.report(update, v.app_id.clone());
+        }
+        if let Some(next) = self.next.take() {
+            self.active = Some(next);
+            self.send_start(now);
+        }
+    }
+
+    /// Sends the active start to the glasses, once they are ready, after the checks that
+    /// need them (transports, Wi-Fi, compatibility).
+    pub(crate) fn send_start(&mut self, now: Instant) {
+        let ready = self.glasses.ready;
+        if !ready {
+            // Whatever it waited for, it now waits for the glasses (and asks again then).
+            if let Some(a) = self.active.as_mut() {
+                a.held_for_stops = None;
+            }
+            return;
+        }
+        let Some(a) = self.active.as_ref() else {
+            return;
+        };
+        if a.sent {
+            return;
+        }
+        let transport = Transport::from_wire(a.request.transport).unwrap_or(Transport::Rtmp);
+        // Rule 14: a transport the glasses did not declare fails at once, with a sentence.
+        if !self.glasses.transports.contains(&transport) {
+            let declared: Vec<&str> = self.glasses.transports.iter().map(|t| t.label()).collect();
+            let detail = format!(
+                "{transport} is not supported by these glasses; they stream with {}",
+                declared.join(", ")
+            );
+            self.end(
+                now,
+                StreamState::Error,
+                Some(StreamProblem::TransportUnsupported),
+                Some(detail),
+            );
+            return;
+        }
+        // Rule 5: no Wi-Fi on the glasses is an immediate error, never silence.
+        if self.glasses.wifi == Some(false) {
+            self.end(now, StreamState::Error, Some(StreamProblem::NoWifi), None);
+            return;
+        }
+        // Rule 10: a start that waited is checked against the health of now.
+        if let Some((problem, detail)) = self.health_block() {
+            self.end(now, StreamState::Error, Some(problem), detail);
+            return;
+        }
+        let stops_pending =
+            self.owed
+                .fresh_other_than(&a.glasses_id, now, self.config.stop_timeout)
+                || a.camera_busy;
+        let Some(a) = self.active.as_mut() else {
+            return;
+        };
+        // Rule 4: a camera still winding down another stream would refuse the start as busy;
+        // wait for its stop to be confirmed, within the stop timeout.
+        if stops_pending {
+            let hold = *a
+                .held_for_stops
+                .get_or_insert(now + self.config.stop_timeout);
+            if now < hold {
+                debug!(stream = %a.glasses_id, "start waits for an owed stop to be confirmed");
+                return;
+            }
+        }
+        a.held_for_stops = None;
+        a.camera_busy = false;
+        // Rule 10: the heat now, not when the start was made, sets its bitrate (a start that
+        // waited may have been made before the glasses warmed up or cooled down).
+        a.set_throttled(self.heat >= HeatBand::Throttle, self.config.throttle_factor);
+        a.sent = true;
+        a.attempted = true;
+        // A start that waited for the glasses gets the camera its own time to go live (rule 5);
+        // one held behind another stream keeps the deadline the cloud was promised.
+        if std::mem::replace(&mut a.waited_for_glasses, false) {
+            a.start_deadline = Some(now + self.config.start_timeout);
+        }
+        let id = a.glasses_id.clone();
+        let request = a.request.clone();
+        let restart = std::mem::replace(&mut a.restart_pending, false);
+        // A stop still owed for this id would undo the start (a restart of the same id).
+        self.owed.confirm(&id);
+        self.send(
+            &id,
+            CommandKind::Start,
+            phone_to_glasses::Body::StartStream(request),
+        );
+        if restart {
+            info!(stream = %id, "restarting the managed stream");
+            self.report_all(
+                StreamState::Initializing,
+                None,
+                Some("restarting after the glasses link dropped".into()),
+                None,
+                None,
+                None,
+            );
+        }
     }
 }
+
+/// Time after the glasses' watchdog window at which a stream they could not be told to stop
+/// is certainly over.
+pub(crate) const WATCHDOG_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests;

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::stream::{
-    KeepAliveRequest, RequestedVideo, StartRequest, StopRequest, StreamConfig, StreamKind, Timer,
-    Transport,
+    CloudReport, HealthChange, KeepAliveRequest, RequestedVideo, StartRequest, StopRequest,
+    StreamCommand, StreamConfig, StreamKind, Timer, Transport,
 };
 use crate::wire::proto::{StreamErrorCode, StreamState as W};
 

@@ -102,9 +102,13 @@ fn rule_08_glasses_link_loss_resyncs_restarts_managed_reports_unmanaged() {
 fn rule_09_cloud_link_loss_grace_then_stop() {
     let mut h = H::new();
     h.live("s1", "app");
-    h.input(StreamInput::CloudDown);
-    // Through the grace the bridge keeps the glasses' watchdog fed itself.
-    let out = h.at(secs(15));
+    h.input(StreamInput::CloudDown {
+        silent_for: Duration::ZERO,
+    });
+    // Through the grace the bridge keeps the glasses' watchdog fed itself, once the cloud's
+    // keep-alives are overdue (15 s cadence + 5 s slack from streaming).
+    assert!(to_glasses(&h.at(secs(19))).is_empty());
+    let out = h.at(secs(20));
     let phone_to_glasses::Body::KeepStreamAlive(ka) = &to_glasses(&out)[0].body else {
         panic!("bridge keep-alive expected");
     };
@@ -132,7 +136,9 @@ fn rule_09_cloud_link_loss_grace_then_stop() {
     // Back in time: nothing stops.
     let mut h = H::new();
     h.live("s2", "app");
-    h.input(StreamInput::CloudDown);
+    h.input(StreamInput::CloudDown {
+        silent_for: Duration::ZERO,
+    });
     h.at(secs(30));
     h.input(StreamInput::CloudUp);
     assert!(
@@ -521,21 +527,23 @@ fn rule_07_the_ack_window_and_the_bridges_own_keep_alives_follow_the_observed_ca
     );
     h.ack("s1", "a1");
     h.ack("s1", "a2");
-    // The cloud goes away: the bridge feeds the glasses at the cadence it saw.
-    h.input(StreamInput::CloudDown);
-    let out = h.at(secs(10));
-    let fed: Vec<_> = to_glasses(&out)
-        .into_iter()
-        .filter(|c| c.kind == CommandKind::KeepAlive)
-        .collect();
-    assert_eq!(fed.len(), 1, "a bridge keep-alive 5 s after the cloud left");
-    let out = h.at(secs(20));
-    assert_eq!(
-        to_glasses(&out)
+    // The keep-alives stop arriving: once the next one is overdue (5 s + 5 s slack after the
+    // last), the bridge feeds the glasses itself, at the cadence it saw.
+    let fed = |out: &[StreamOutput]| {
+        to_glasses(out)
             .iter()
             .filter(|c| c.kind == CommandKind::KeepAlive)
-            .count(),
-        2,
-        "then every 5 s"
+            .count()
+    };
+    assert_eq!(fed(&h.at(secs(14))), 0, "not before they are overdue");
+    assert_eq!(
+        fed(&h.at(secs(15))),
+        1,
+        "a bridge keep-alive 10 s after the last"
     );
+    assert_eq!(fed(&h.at(secs(25))), 2, "then every 5 s");
+    // The requester comes back: the bridge steps aside again.
+    h.keep_alive("s1", "a3");
+    let out = h.at(secs(34));
+    assert_eq!(fed(&out), 0, "{out:?}");
 }
