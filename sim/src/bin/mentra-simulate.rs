@@ -44,6 +44,13 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // `RUST_LOG=debug` shows the bridge's own logs for a replayed seed.
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     if !(args.minutes.is_finite() && args.minutes > 0.0 && args.minutes <= 600.0) {
         eprintln!("error: --minutes must be between 0 and 600");
         return ExitCode::FAILURE;

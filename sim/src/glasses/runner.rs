@@ -108,11 +108,13 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
                     match event {
                         None => return,
                         Some(PortEvent::Connected { mtu }) => {
+                            debug!(mtu, "glasses sim: phone connected");
                             framer = Framer::new(mtu, max).ok();
                             reassembler.reset();
                             sim.handle_input(now, SimInput::Connected);
                         }
                         Some(PortEvent::Disconnected) => {
+                            debug!("glasses sim: phone gone");
                             framer = None;
                             sim.handle_input(now, SimInput::Disconnected);
                         }

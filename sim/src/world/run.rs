@@ -376,6 +376,7 @@ impl World {
             BridgeEvent::Glasses(g) => Some(format!("bridge: glasses {g:?}")),
             BridgeEvent::Cloud(c) => Some(format!("bridge: cloud {c:?}")),
             BridgeEvent::Warning(w) => Some(format!("bridge: warning {}", w.code)),
+            BridgeEvent::Temperature(t) => Some(format!("bridge: {:.1} °C", t.celsius)),
             _ => None,
         };
         if let Some(line) = line {
@@ -409,6 +410,7 @@ impl World {
         self.last_camera = camera.clone();
         let health = Health {
             link_healthy: self.link_down == 0 && self.link_silent == 0 && self.link_lossy == 0,
+            link_reachable: self.link_down == 0 && self.link_silent == 0,
             cloud_healthy: self.cloud_down == 0,
             charging: self.charging,
         };

@@ -104,6 +104,10 @@ struct Stream {
     audio: AudioConfig,
     started: Instant,
     watchdog: Instant,
+    /// The start's duration limit (0 in the request: none).
+    limit: Option<Duration>,
+    /// Once live: when the duration limit ends it (kept across RTMP reconnects).
+    limit_at: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]
@@ -335,6 +339,16 @@ impl GlassesSim {
                 self.go_live(now, stream, false, drop_at);
             }
             Camera::Streaming { stream, .. } | Camera::Reconnecting { stream, .. }
+                if stream.limit_at.is_some_and(|at| now >= at) =>
+            {
+                self.fail(
+                    &stream,
+                    StreamErrorCode::DurationLimit,
+                    "Stream reached its duration limit",
+                    now,
+                );
+            }
+            Camera::Streaming { stream, .. } | Camera::Reconnecting { stream, .. }
                 if now >= stream.watchdog =>
             {
                 self.watchdog_fired += 1;
@@ -447,10 +461,14 @@ impl GlassesSim {
     fn go_live(
         &mut self,
         now: Instant,
-        stream: Stream,
+        mut stream: Stream,
         reconnected: bool,
         drop_at: Option<Instant>,
     ) {
+        // The firmware's own backstop for the duration limit counts from going live.
+        if stream.limit_at.is_none() {
+            stream.limit_at = stream.limit.map(|l| now + l);
+        }
         if reconnected {
             let status = self.status(&stream, StreamState::Reconnected, now);
             self.emit(0, status);
@@ -488,14 +506,17 @@ impl GlassesSim {
                 drop_at,
             } => {
                 let stats = stream.telemetry.then_some(*next_stats);
-                [*drop_at, stats, Some(stream.watchdog)]
+                [*drop_at, stats, Some(stream.watchdog), stream.limit_at]
                     .into_iter()
                     .flatten()
                     .min()
             }
             Camera::Reconnecting {
                 stream, next_at, ..
-            } => Some((*next_at).min(stream.watchdog)),
+            } => [Some(*next_at), Some(stream.watchdog), stream.limit_at]
+                .into_iter()
+                .flatten()
+                .min(),
             Camera::Stopping { done_at, .. } => Some(*done_at),
         };
         [
@@ -591,8 +612,16 @@ impl GlassesSim {
                 replies.push(status);
             }
             P::SetStreamBitrate(b) => {
-                if let Camera::Streaming { stream, .. } = &mut self.camera {
-                    stream.video.bitrate_bps = b.bitrate_bps;
+                // Applies to the stream whatever its phase (a start still connecting too).
+                match &mut self.camera {
+                    Camera::Starting { stream, .. }
+                    | Camera::Streaming { stream, .. }
+                    | Camera::Reconnecting { stream, .. }
+                        if b.stream_id.is_empty() || b.stream_id == stream.id =>
+                    {
+                        stream.video.bitrate_bps = b.bitrate_bps;
+                    }
+                    _ => {}
                 }
                 replies.push(G::Ack(Ack {}));
             }
@@ -643,6 +672,9 @@ impl GlassesSim {
             audio,
             started: now,
             watchdog: now + self.config.keep_alive_timeout,
+            limit: (start.duration_limit_s > 0)
+                .then(|| Duration::from_secs(u64::from(start.duration_limit_s))),
+            limit_at: None,
         };
         let declared = |t: StreamTransport| {
             self.config.transports.contains(&t)
