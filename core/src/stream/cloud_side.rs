@@ -101,11 +101,16 @@ impl StreamSupervisor {
                     info!(stream = %id, joins = %active.glasses_id, "managed start joins the shared stream");
                     self.ended.restarted(&id);
                     let deadline = now + self.config.start_timeout;
+                    let limit = duration_limit(start.duration_limit_s)
+                        .map(|s| Duration::from_secs(u64::from(s)));
                     if let Some(a) = self.active.as_mut() {
                         // Waiting for the glasses, the newcomer waits its own deadline; once
-                        // sent, it shares the camera's outcome.
-                        a.viewers
-                            .push(Viewer::new(id.clone(), app.clone(), deadline));
+                        // sent, it shares the camera's outcome. Its duration limit is its own.
+                        let mut viewer = Viewer::new(id.clone(), app.clone(), deadline, limit);
+                        if a.went_live {
+                            viewer.duration_deadline = limit.map(|l| now + l);
+                        }
+                        a.viewers.push(viewer);
                     }
                     self.report_current(id, app);
                 }
@@ -158,6 +163,7 @@ impl StreamSupervisor {
                 start.stream_id.clone(),
                 start.app_id.clone(),
                 now + self.config.start_timeout,
+                limit.map(|s| Duration::from_secs(u64::from(s))),
             )],
             state: StreamState::Initializing,
             request,
@@ -165,11 +171,11 @@ impl StreamSupervisor {
             held_for_stops: None,
             waited_for_glasses: !self.glasses.ready,
             attempted: false,
+            sent_at: None,
             camera_busy: false,
             busy_retried: false,
             start_deadline: Some(now + self.config.start_timeout),
-            duration_limit: limit.map(|s| Duration::from_secs(u64::from(s))),
-            duration_deadline: None,
+            went_live: false,
             stop_deadline: None,
             stop_reason: None,
             acks: AckWindow::new(self.config.keep_alive_window),

@@ -157,6 +157,9 @@ impl StreamSupervisor {
             if !a.sent && live && a.glasses_id == glasses_id {
                 info!(stream = %glasses_id, "the glasses already run the stream asked for; adopting it");
                 a.sent = true;
+                a.attempted = true;
+                a.held_for_stops = None;
+                a.camera_busy = false;
             }
         }
         let ours = self
@@ -214,6 +217,14 @@ impl StreamSupervisor {
             return;
         };
         let transport = Transport::from_wire(active.request.transport);
+        // Rule 10: the camera says what bitrate it runs; one that missed a change (lost, or
+        // overtaken by the start) is sent it again.
+        let wanted = active.request.video.as_ref().map(|v| v.bitrate_bps);
+        let missed = status
+            .resolved_video
+            .as_ref()
+            .zip(wanted)
+            .is_some_and(|(v, w)| v.bitrate_bps > w.saturating_add(w / 10));
         let resolved = match (status.resolved_video, status.resolved_audio) {
             (Some(v), Some(a)) => Some(ResolvedConfig::from_wire(transport, &v, &a)),
             _ => None,
@@ -232,7 +243,7 @@ impl StreamSupervisor {
                 active.state = StreamState::Initializing;
                 active.start_deadline = Some(now + self.config.start_timeout);
                 // The duration limit keeps counting from the first `streaming`.
-                let request = active.restart_request(now);
+                let request = active.start_request(now);
                 let id = active.glasses_id.clone();
                 info!(stream = %id, attempt = active.restarts, "restarting the managed stream");
                 self.send(
@@ -279,9 +290,7 @@ impl StreamSupervisor {
         if state == StreamState::Streaming && active.start_deadline.is_some() {
             // Rule 5 satisfied; rule 6 starts counting (once: restarts keep the deadline).
             active.start_deadline = None;
-            if active.duration_deadline.is_none() {
-                active.duration_deadline = active.duration_limit.map(|d| now + d);
-            }
+            active.count_limits(now);
             // Rule 9: from here the requester's keep-alives are watched; when they lapse the
             // bridge feeds the glasses itself.
             if !local && active.bridge_keep_alive_at.is_none() {
@@ -289,6 +298,12 @@ impl StreamSupervisor {
             }
         }
         active.state = state;
+        if missed && live {
+            self.send_bitrate(true);
+        }
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
         // Rule 2: the resolved config goes back with the status (the glasses' own, or ours).
         let resolved = resolved.or_else(|| Some(ResolvedConfig::of_request(&active.request)));
         let problem = if active.throttled && state == StreamState::Streaming {

@@ -28,15 +28,27 @@ pub(crate) struct Viewer {
     /// While the start waits for the glasses: when this viewer is told they never came
     /// (each start waits its own deadline, whoever joined before or after).
     pub(crate) wait_deadline: Instant,
+    /// Its start's duration limit (rule 6): each viewer of a shared stream has its own.
+    pub(crate) duration_limit: Option<Duration>,
+    /// From the stream's first `streaming` (or the join, if later): when its limit ends it.
+    /// Kept across restarts (the limit counts the whole stream).
+    pub(crate) duration_deadline: Option<Instant>,
 }
 
 impl Viewer {
-    pub(crate) fn new(stream_id: String, app_id: Option<String>, wait_deadline: Instant) -> Self {
+    pub(crate) fn new(
+        stream_id: String,
+        app_id: Option<String>,
+        wait_deadline: Instant,
+        duration_limit: Option<Duration>,
+    ) -> Self {
         Self {
             stream_id,
             app_id,
             cadence: Cadence::default(),
             wait_deadline,
+            duration_limit,
+            duration_deadline: None,
         }
     }
 }
@@ -57,6 +69,8 @@ pub(crate) struct Physical {
     pub(crate) waited_for_glasses: bool,
     /// A start went out at least once (the glasses may run it even if it is waiting again).
     pub(crate) attempted: bool,
+    /// When the first start went out.
+    pub(crate) sent_at: Option<Instant>,
     /// Not sent yet because a stop owed to another stream is unconfirmed (the camera may still
     /// be winding it down and would refuse the start as busy): sent once the stops are
     /// confirmed, or at this deadline regardless.
@@ -68,10 +82,8 @@ pub(crate) struct Physical {
     /// Until the first `streaming`: when the start fails (`timeout`, or "not connected" while
     /// it waited for glasses that never came).
     pub(crate) start_deadline: Option<Instant>,
-    pub(crate) duration_limit: Option<Duration>,
-    /// From the first `streaming`: when the duration limit stops it. Kept across managed
-    /// restarts (the limit counts the whole stream).
-    pub(crate) duration_deadline: Option<Instant>,
+    /// It has been `streaming` (the viewers' duration limits are counting).
+    pub(crate) went_live: bool,
     /// While stopping: when an unconfirmed stop is reported as done.
     pub(crate) stop_deadline: Option<Instant>,
     /// Why the bridge is stopping it (`None`: the cloud asked).
@@ -116,17 +128,47 @@ impl Physical {
         true
     }
 
-    /// The start to send again after the glasses lost the stream: the same config, with the
-    /// glasses' own duration backstop set to what is left of the limit (it counts the whole
-    /// stream, restarts included).
-    pub(crate) fn restart_request(&self, now: Instant) -> StartStream {
-        let mut request = self.request.clone();
-        if let Some(deadline) = self.duration_deadline {
-            let left = deadline.saturating_duration_since(now);
-            // Rounded up: a backstop never cuts before the bridge's own deadline.
-            let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-            request.duration_limit_s = u32::try_from(secs.max(1)).unwrap_or(u32::MAX);
+    /// The stream is live: every viewer's duration limit counts from now, unless it already
+    /// does (a restart keeps the deadlines).
+    pub(crate) fn count_limits(&mut self, now: Instant) {
+        self.went_live = true;
+        for v in &mut self.viewers {
+            if v.duration_deadline.is_none() {
+                v.duration_deadline = v.duration_limit.map(|l| now + l);
+            }
         }
+    }
+
+    /// When the next viewer's duration limit runs out.
+    pub(crate) fn duration_deadline(&self) -> Option<Instant> {
+        self.viewers
+            .iter()
+            .filter_map(|v| v.duration_deadline)
+            .min()
+    }
+
+    /// The glasses' own duration backstop, in seconds (0: none): the longest any viewer has
+    /// left, rounded up so it never cuts before the bridge's deadline; none while a viewer
+    /// has no limit.
+    pub(crate) fn backstop_s(&self, now: Instant) -> u32 {
+        let mut longest = Duration::ZERO;
+        for v in &self.viewers {
+            let left = match (v.duration_deadline, v.duration_limit) {
+                (Some(d), _) => d.saturating_duration_since(now),
+                (None, Some(l)) => l,
+                (None, None) => return 0,
+            };
+            longest = longest.max(left);
+        }
+        let secs = longest.as_secs() + u64::from(longest.subsec_nanos() > 0);
+        u32::try_from(secs.max(1)).unwrap_or(u32::MAX)
+    }
+
+    /// The start to send (again): the same config, with the glasses' backstop set to what is
+    /// left of the viewers' limits.
+    pub(crate) fn start_request(&self, now: Instant) -> StartStream {
+        let mut request = self.request.clone();
+        request.duration_limit_s = self.backstop_s(now);
         request
     }
 

@@ -22,6 +22,10 @@ impl StreamSupervisor {
         let Some(a) = self.active.as_mut() else {
             return;
         };
+        // The camera may have gone live unheard: the limits count from the start, to be safe.
+        if let Some(sent_at) = a.sent_at.filter(|_| !a.went_live) {
+            a.count_limits(sent_at);
+        }
         a.sent = false;
         a.waited_for_glasses = true;
         a.held_for_stops = None;

@@ -285,7 +285,8 @@ impl StreamSupervisor {
         }
         if !p.sent {
             // Never reached the glasses: nothing to stop there.
-            let state = if reason.is_some_and(|r| !r.is_warning()) {
+            let failed = |r: StreamProblem| !r.is_warning() && r != StreamProblem::DurationLimit;
+            let state = if reason.is_some_and(failed) {
                 StreamState::Error
             } else {
                 StreamState::Stopped
@@ -296,7 +297,9 @@ impl StreamSupervisor {
         p.state = StreamState::Stopping;
         p.stop_reason = reason;
         p.start_deadline = None;
-        p.duration_deadline = None;
+        for v in &mut p.viewers {
+            v.duration_deadline = None;
+        }
         p.bridge_keep_alive_at = None;
         p.stop_deadline = Some(stop_deadline);
         let id = p.glasses_id.clone();
@@ -326,6 +329,10 @@ impl StreamSupervisor {
         let Some(active) = self.active.take() else {
             return;
         };
+        if active.attempted && !active.sent {
+            // It went out once, before the glasses left: they may run it (rule 15).
+            self.owe_stop(now, &active.glasses_id);
+        }
         for v in &active.viewers {
             let mut update = StreamUpdate::new(v.stream_id.clone(), state);
             update.problem = problem;
@@ -408,13 +415,14 @@ impl StreamSupervisor {
         a.set_throttled(self.heat >= HeatBand::Throttle, self.config.throttle_factor);
         a.sent = true;
         a.attempted = true;
+        a.sent_at.get_or_insert(now);
         // A start that waited for the glasses gets the camera its own time to go live (rule 5);
         // one held behind another stream keeps the deadline the cloud was promised.
         if std::mem::replace(&mut a.waited_for_glasses, false) {
             a.start_deadline = Some(now + self.config.start_timeout);
         }
         let id = a.glasses_id.clone();
-        let request = a.request.clone();
+        let request = a.start_request(now);
         let restart = std::mem::replace(&mut a.restart_pending, false);
         // A stop still owed for this id would undo the start (a restart of the same id).
         self.owed.confirm(&id);

@@ -6,9 +6,10 @@ use std::time::Instant;
 use tracing::warn;
 
 use super::error::StreamProblem;
+use super::io::StreamUpdate;
 use super::io::{BRIDGE_ACK_PREFIX, CommandKind};
 use super::keepalive::AckWindow;
-use super::physical::StreamKind;
+use super::physical::{Physical, StreamKind};
 use super::status::StreamState;
 use super::supervisor::StreamSupervisor;
 use crate::wire::proto::{KeepStreamAlive, phone_to_glasses};
@@ -49,14 +50,21 @@ impl StreamSupervisor {
                 Timer::HeldStartTimeout,
                 self.next.as_ref().and_then(|n| n.start_deadline),
             ),
-            (Timer::DurationLimit, a.and_then(|a| a.duration_deadline)),
+            (
+                Timer::DurationLimit,
+                a.filter(|a| a.state != StreamState::Stopping)
+                    .and_then(Physical::duration_deadline),
+            ),
             (Timer::KeepAliveAck, a.and_then(|a| a.acks.next_deadline())),
             (
                 Timer::BridgeKeepAlive,
                 a.and_then(|a| a.bridge_keep_alive_at),
             ),
             (Timer::StopTimeout, a.and_then(|a| a.stop_deadline)),
-            (Timer::HeldForStops, a.and_then(|a| a.held_for_stops)),
+            (
+                Timer::HeldForStops,
+                a.filter(|a| !a.sent).and_then(|a| a.held_for_stops),
+            ),
             (
                 Timer::ReconnectBound,
                 a.and_then(|a| self.reconnect_bound(a)),
@@ -122,7 +130,7 @@ impl StreamSupervisor {
             self.end(now, StreamState::Stopped, reason, detail);
             return;
         }
-        if due(a.held_for_stops) {
+        if due(a.held_for_stops.filter(|_| !a.sent)) {
             self.send_start(now);
             return;
         }
@@ -134,7 +142,7 @@ impl StreamSupervisor {
                 // the start deadline (rule 8 and 16).
                 let wait = now + self.config.start_timeout;
                 a.restarts += 1;
-                a.request = a.restart_request(now);
+                a.request = a.start_request(now);
                 a.sent = false;
                 a.waited_for_glasses = true;
                 a.restart_pending = true;
@@ -146,6 +154,17 @@ impl StreamSupervisor {
                 for v in &mut a.viewers {
                     v.wait_deadline = wait;
                 }
+                self.report_all(
+                    StreamState::Initializing,
+                    None,
+                    Some(
+                        "the glasses were away past their watchdog; restarting when they return"
+                            .into(),
+                    ),
+                    None,
+                    None,
+                    None,
+                );
                 return;
             }
             let id = a.glasses_id.clone();
@@ -198,9 +217,8 @@ impl StreamSupervisor {
                 return;
             }
             if !a.sent {
-                // Rule 16: the glasses never came. A start that went out before they left
-                // may run on them: owe it a stop.
-                let attempted = a.attempted.then(|| a.glasses_id.clone());
+                // Rule 16: the glasses never came (a start that went out before they left is
+                // owed a stop by `end`).
                 let (problem, detail) = match self.glasses.incompatible {
                     Some(v) => (
                         StreamProblem::GlassesIncompatible,
@@ -209,9 +227,6 @@ impl StreamSupervisor {
                     None => (StreamProblem::GlassesNotConnected, None),
                 };
                 self.end(now, StreamState::Error, Some(problem), detail);
-                if let Some(id) = attempted {
-                    self.owe_stop(now, &id);
-                }
                 return;
             }
             // Rule 5: no `streaming` in time → timeout to the cloud, stop to the glasses (owed:
@@ -227,10 +242,29 @@ impl StreamSupervisor {
             self.owe_stop(now, &id);
             return;
         }
-        if due(a.duration_deadline) {
-            // Rule 6.
-            a.duration_deadline = None;
-            self.begin_stop(now, Some(StreamProblem::DurationLimit));
+        if due(a
+            .duration_deadline()
+            .filter(|_| a.state != StreamState::Stopping))
+        {
+            // Rule 6: a viewer whose limit ran out leaves; the last one stops the camera.
+            let (gone, staying): (Vec<_>, Vec<_>) = a
+                .viewers
+                .drain(..)
+                .partition(|v| v.duration_deadline.is_some_and(|d| d <= now));
+            if staying.is_empty() {
+                a.viewers = gone;
+                self.begin_stop(now, Some(StreamProblem::DurationLimit));
+            } else {
+                a.viewers = staying;
+                for v in gone {
+                    let mut update = StreamUpdate::new(v.stream_id.clone(), StreamState::Stopped);
+                    update.problem = Some(StreamProblem::DurationLimit);
+                    update.detail = Some("its duration limit ran out; others still watch".into());
+                    self.ended
+                        .record(&v.stream_id, update.clone(), v.app_id.clone(), now);
+                    self.report(update, v.app_id);
+                }
+            }
             return;
         }
         if due(self.cloud_grace_deadline) {

@@ -69,21 +69,30 @@ fn main() -> ExitCode {
     let virtual_ms = Arc::new(AtomicU64::new(0));
     let failed: Arc<Mutex<Vec<Outcome>>> = Arc::new(Mutex::new(Vec::new()));
     let wall = Instant::now();
+    // What each thread runs, and since when: a seed that never finishes (the bridge spinning
+    // without virtual time passing) is named and ends the run instead of hanging it.
+    let running: Arc<Mutex<Vec<Running>>> = Arc::new(Mutex::new(vec![None; jobs]));
     let workers: Vec<_> = (0..jobs)
-        .map(|_| {
-            let (next, done, virtual_ms, failed) = (
+        .map(|job| {
+            let (next, done, virtual_ms, failed, running) = (
                 Arc::clone(&next),
                 Arc::clone(&done),
                 Arc::clone(&virtual_ms),
                 Arc::clone(&failed),
+                Arc::clone(&running),
             );
             let trace = args.trace;
             std::thread::spawn(move || {
+                let mark = |now: Running| {
+                    running.lock().unwrap_or_else(PoisonError::into_inner)[job] = now;
+                };
                 loop {
                     let seed = next.fetch_add(1, Ordering::SeqCst);
                     if seed >= first + count {
+                        mark(None);
                         return;
                     }
+                    mark(Some((seed, Instant::now())));
                     let outcome = run(&draw(seed, active));
                     virtual_ms
                         .fetch_add(outcome.virtual_time.as_millis() as u64, Ordering::Relaxed);
@@ -106,6 +115,24 @@ fn main() -> ExitCode {
             })
         })
         .collect();
+    while !workers.iter().all(|w| w.is_finished()) {
+        std::thread::sleep(Duration::from_millis(200));
+        let stuck = running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .flatten()
+            .find(|(_, since)| since.elapsed() > STUCK_AFTER)
+            .copied();
+        if let Some((seed, _)) = stuck {
+            println!(
+                "seed {seed}: VIOLATION [no livelock] still running after {} s of wall time\n  replay: cargo run --release -p mentra-sim --bin mentra-simulate -- --seed {seed} --minutes {}",
+                STUCK_AFTER.as_secs(),
+                args.minutes
+            );
+            return ExitCode::FAILURE;
+        }
+    }
     for w in workers {
         if w.join().is_err() {
             eprintln!("error: a simulation thread panicked outside a world");
@@ -156,3 +183,9 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+/// The seed a thread runs, and since when (`None`: idle).
+type Running = Option<(u64, Instant)>;
+
+/// A seed runs in well under a second of wall time; one still running after this is stuck.
+const STUCK_AFTER: Duration = Duration::from_secs(30);

@@ -279,9 +279,14 @@ async fn play(schedule: &Schedule) -> Outcome {
             }
             _ = sleep_until(wake) => {
                 let now = Instant::now();
+                let before = played;
                 while let Some((_, action)) = actions.next_if(|(at, _)| t0 + *at <= now) {
                     played += 1;
                     world.act(action, now).await;
+                }
+                if played > before {
+                    // The checker sees what a fault changed before anything reacts to it.
+                    world.sample(now);
                 }
                 world.run_undo(now);
                 for d in world.model.keep_alives(&world.cloud, now).await {

@@ -699,11 +699,12 @@ impl GlassesSim {
         } else {
             None
         };
-        if let Some((code, detail)) = failure {
-            return vec![G::Ack(Ack {}), self.failure(&stream, code, detail, now)];
-        }
+        // A start for the stream already running is a repeat: acknowledged, nothing changes.
         if self.current_stream() == Some(start.stream_id.as_str()) {
             return vec![G::Ack(Ack {})];
+        }
+        if let Some((code, detail)) = failure {
+            return vec![G::Ack(Ack {}), self.failure(&stream, code, detail, now)];
         }
         let status = self.status(&stream, StreamState::Initializing, now);
         let real = self.real_encoder(&stream);

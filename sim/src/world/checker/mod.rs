@@ -210,7 +210,11 @@ impl Checker {
 
     /// How long a start's outcome may still take because of link faults, if at all.
     fn excused_until(&self, now: Instant) -> Option<Instant> {
-        const SESSION_RECOVERY: Duration = Duration::from_secs(30);
+        // Out of reach, a start's outcome may wait for: the bridge noticing a silent link (its
+        // 30 s liveness timeout), the glasses' watchdog running out (60 s, plus the bridge's
+        // 5 s margin), and a managed restart then waiting a full start deadline (30 s) for
+        // them to return.
+        const SESSION_RECOVERY: Duration = Duration::from_secs(35);
         const SILENCE_NOTICED: Duration = Duration::from_secs(30);
         let window_start = now.checked_sub(self.slack.start_outcome)?;
         let until = match (self.link_out_since, self.link_reachable_since) {
@@ -315,6 +319,9 @@ impl Checker {
         if u.state == StreamState::Streaming || u.state.is_terminal() {
             t.outcome_due = None;
         }
+        // A refusal: the start ended before it was ever live (or told to stop).
+        let refused =
+            u.state.is_terminal() && matches!(t.last, None | Some(StreamState::Initializing));
         if u.state.is_terminal() {
             t.ended = Some(now);
         }
@@ -334,7 +341,7 @@ impl Checker {
             let what = format!("{} reported {} after {why}", u.stream_id, u.state);
             self.fail(now, "nothing live after a terminal status", what);
         }
-        if u.state.is_terminal() {
+        if refused {
             let code = u.problem.map(|p| p.code()).unwrap_or("");
             self.refusal(now, &u.stream_id, code);
         }

@@ -63,8 +63,11 @@ impl Checker {
         link_for: Duration,
     ) {
         if let (true, Some(id)) = (camera.phase.is_on(), &camera.stream_id) {
+            // A shared stream runs under one viewer's id while others still watch it: its
+            // time counts against that viewer only while it runs for that viewer alone.
+            let shared = self.others_live(id);
             let reach = self.slack.stop_reaches_camera;
-            let over = self.streams.get_mut(id).and_then(|t| {
+            let over = self.streams.get_mut(id).filter(|_| !shared).and_then(|t| {
                 t.camera_on += dt;
                 let limit = Duration::from_secs(u64::from(t.plan.as_ref()?.duration_limit?));
                 (t.camera_on > limit + reach).then_some((t.camera_on, limit))
@@ -148,7 +151,11 @@ impl Checker {
                     continue;
                 }
             }
-            let what = format!("{id} got neither streaming nor an end in time");
+            let what = format!(
+                "{id} got neither streaming nor an end in time (link out since {:?}, back since {:?})",
+                self.link_out_since.map(|t| t.duration_since(self.t0)),
+                self.link_reachable_since.map(|t| t.duration_since(self.t0)),
+            );
             self.fail(now, "every start ends", what);
         }
     }

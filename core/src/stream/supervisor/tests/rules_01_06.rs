@@ -319,7 +319,7 @@ fn rule_06_duration_limit() {
     h.at(secs(2));
     h.glasses("s1", W::Streaming, StreamErrorCode::None);
     assert_eq!(
-        h.s.active.as_ref().and_then(|a| a.duration_deadline),
+        h.s.active.as_ref().and_then(|a| a.duration_deadline()),
         Some(h.t0 + secs(62))
     );
     assert!(
@@ -339,4 +339,27 @@ fn rule_06_duration_limit() {
         words(&out),
         [("s1".into(), "stopped".into(), some("duration_limit"))]
     );
+}
+
+#[test]
+fn rule_06_each_viewer_of_a_shared_stream_keeps_its_own_limit() {
+    let mut h = H::new();
+    h.start_with("m1", MANAGED, URL, RequestedVideo::default(), Some(30.0));
+    h.glasses("m1", W::Streaming, StreamErrorCode::None);
+    // A second app joins without a limit: the camera serves it after m1's 30 s are up.
+    h.start_with("m2", MANAGED, URL, RequestedVideo::default(), None);
+    let out = h.at(secs(31));
+    assert_eq!(
+        words(&out),
+        [("m1".into(), "stopped".into(), some("duration_limit"))]
+    );
+    assert!(
+        to_glasses(&out).iter().all(|c| c.kind != CommandKind::Stop),
+        "m2 still watches: the camera keeps streaming"
+    );
+    let out = h.at(secs(300));
+    assert!(to_glasses(&out).iter().all(|c| c.kind != CommandKind::Stop));
+    // The last viewer's stop turns the camera off.
+    let out = h.stop("m2");
+    assert!(to_glasses(&out).iter().any(|c| c.kind == CommandKind::Stop));
 }
