@@ -27,6 +27,8 @@ pub struct MentraBridge {
     handle: BridgeHandle,
     runtime: tokio::runtime::Handle,
     host: Option<Arc<HostLinkHandle>>,
+    /// The live subscriptions: shutdown lets them deliver the final update first.
+    subscriptions: Mutex<Vec<Arc<TaskHandle>>>,
     /// Keeps the simulated glasses running (simulator builds only).
     #[allow(dead_code)]
     keep: Option<Box<dyn std::any::Any + Send + Sync>>,
@@ -72,6 +74,7 @@ impl MentraBridge {
             inner: Mutex::new(Some(bridge)),
             runtime,
             host,
+            subscriptions: Mutex::new(Vec::new()),
             keep: None,
         })
     }
@@ -160,7 +163,11 @@ impl MentraBridge {
                 }
             }
         });
-        Arc::new(TaskHandle::new(task))
+        let handle = Arc::new(TaskHandle::new(task));
+        let mut subscriptions = self.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
+        subscriptions.retain(|t| !t.is_finished());
+        subscriptions.push(Arc::clone(&handle));
+        handle
     }
 
     /// Sends Wi-Fi credentials (`security`: open, wpa2, wpa3 or wpa2-wpa3). Refused over an
@@ -217,10 +224,25 @@ impl MentraBridge {
     pub fn shutdown(&self) {
         let bridge = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(bridge) = bridge {
+            // Stop the bridge first and give every subscription a moment to deliver its last
+            // update (`Stopped`); only then does the runtime go.
+            let handle = self.handle.clone();
+            self.runtime.spawn(async move { handle.shutdown().await });
+            let subscriptions =
+                std::mem::take(&mut *self.subscriptions.lock().unwrap_or_else(|e| e.into_inner()));
+            let deadline = std::time::Instant::now() + FINAL_UPDATE_WAIT;
+            while std::time::Instant::now() < deadline
+                && !subscriptions.iter().all(|t| t.is_finished())
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             bridge.shutdown();
         }
     }
 }
+
+/// How long shutdown waits for the subscriptions to deliver the final update.
+const FINAL_UPDATE_WAIT: Duration = Duration::from_secs(2);
 
 #[cfg(feature = "simulators")]
 fn simulator(settings: BridgeSettings, mtu: u16) -> Result<Arc<MentraBridge>, MentraError> {

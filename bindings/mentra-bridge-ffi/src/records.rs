@@ -2,8 +2,8 @@
 //! so every lossy mapping is visible here.
 
 use mentra_bridge::bridge::{
-    BatteryReading, CloudConnectionState, GlassesConnectionState, TemperatureReading, ThermalLevel,
-    Warning, WifiInfo, WifiNetwork,
+    BatteryReading, CloudConnectionState, GlassesConnectionState, StopCause, TemperatureReading,
+    ThermalLevel, Warning, WifiInfo, WifiNetwork,
 };
 use mentra_bridge::stream::{StreamState, StreamUpdate};
 use mentra_bridge::{BridgeEvent, BridgeState};
@@ -302,8 +302,11 @@ pub struct BridgeSnapshot {
     pub cloud: CloudState,
     /// Glasses connection.
     pub glasses: GlassesState,
-    /// The current stream, if any.
+    /// The current stream (the most recently updated live one), if any.
     pub stream: Option<StreamStatus>,
+    /// Every live stream, one per stream id: the viewers of a shared managed stream each have
+    /// theirs; ended streams leave the list.
+    pub streams: Vec<StreamStatus>,
     /// Battery, once reported.
     pub battery: Option<Battery>,
     /// Temperature, once reported.
@@ -318,6 +321,7 @@ impl From<BridgeState> for BridgeSnapshot {
             cloud: s.cloud.into(),
             glasses: s.glasses.into(),
             stream: s.stream.map(Into::into),
+            streams: s.streams.into_iter().map(Into::into).collect(),
             battery: s.battery.map(Into::into),
             temperature: s.temperature.map(Into::into),
             wifi: s.wifi.map(Into::into),
@@ -326,6 +330,9 @@ impl From<BridgeState> for BridgeSnapshot {
 }
 
 /// What the bridge tells the app.
+// Each update is serialised across the FFI once and dropped; the snapshot variant's size costs
+// one short-lived copy, and UniFFI has no boxed variant fields to avoid it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum BridgeUpdate {
     /// The whole picture: always first, and again after the app fell behind.
@@ -377,6 +384,14 @@ pub enum BridgeUpdate {
         /// A sentence for the user.
         message: String,
     },
+    /// The bridge stopped; always the last update. `fatal` is true when it could not go on
+    /// (a bug, `reason` says what for a bug report): start a new bridge to carry on.
+    Stopped {
+        /// It stopped by itself, not because it was asked to.
+        fatal: bool,
+        /// For a fatal stop: what happened.
+        reason: Option<String>,
+    },
 }
 
 impl BridgeUpdate {
@@ -400,6 +415,14 @@ impl BridgeUpdate {
             BridgeEvent::Warning(Warning { code, message }) => Self::Warning {
                 code: code.to_owned(),
                 message,
+            },
+            BridgeEvent::Stopped(StopCause::Shutdown) => Self::Stopped {
+                fatal: false,
+                reason: None,
+            },
+            BridgeEvent::Stopped(StopCause::Fatal(reason)) => Self::Stopped {
+                fatal: true,
+                reason: Some(reason),
             },
             _ => return None,
         })

@@ -132,6 +132,23 @@ def test_cancelled_subscription_stops_calling():
         bridge.shutdown()
 
 
+def test_shutdown_is_the_last_update_and_says_it_was_asked_for():
+    cloud = mb.SimulatedCloud()
+    bridge = bridge_with(cloud)
+    rec = Recorder()
+    handle = bridge.subscribe(rec)
+    wait(lambda: isinstance(bridge.snapshot().glasses, mb.GlassesState.CONNECTED),
+         what="glasses connected")
+    assert bridge.snapshot().streams == [], "no live streams yet"
+    bridge.shutdown()
+    wait(lambda: any(isinstance(u, mb.BridgeUpdate.STOPPED) for u in rec.updates),
+         what="the stopped update")
+    last = rec.updates[-1]
+    assert isinstance(last, mb.BridgeUpdate.STOPPED), f"last update: {last}"
+    assert not last.fatal and last.reason is None
+    handle.cancel()
+
+
 def test_logging_is_idempotent_and_redacted():
     lines = []
 

@@ -2084,9 +2084,14 @@ public struct BridgeSnapshot: Equatable, Hashable {
      */
     public var glasses: GlassesState
     /**
-     * The current stream, if any.
+     * The current stream (the most recently updated live one), if any.
      */
     public var stream: StreamStatus?
+    /**
+     * Every live stream, one per stream id: the viewers of a shared managed stream each have
+     * theirs; ended streams leave the list.
+     */
+    public var streams: [StreamStatus]
     /**
      * Battery, once reported.
      */
@@ -2110,8 +2115,12 @@ public struct BridgeSnapshot: Equatable, Hashable {
          * Glasses connection.
          */glasses: GlassesState, 
         /**
-         * The current stream, if any.
+         * The current stream (the most recently updated live one), if any.
          */stream: StreamStatus?, 
+        /**
+         * Every live stream, one per stream id: the viewers of a shared managed stream each have
+         * theirs; ended streams leave the list.
+         */streams: [StreamStatus], 
         /**
          * Battery, once reported.
          */battery: Battery?, 
@@ -2124,6 +2133,7 @@ public struct BridgeSnapshot: Equatable, Hashable {
         self.cloud = cloud
         self.glasses = glasses
         self.stream = stream
+        self.streams = streams
         self.battery = battery
         self.temperature = temperature
         self.wifi = wifi
@@ -2148,6 +2158,7 @@ public struct FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer {
                 cloud: FfiConverterTypeCloudState.read(from: &buf), 
                 glasses: FfiConverterTypeGlassesState.read(from: &buf), 
                 stream: FfiConverterOptionTypeStreamStatus.read(from: &buf), 
+                streams: FfiConverterSequenceTypeStreamStatus.read(from: &buf), 
                 battery: FfiConverterOptionTypeBattery.read(from: &buf), 
                 temperature: FfiConverterOptionTypeTemperature.read(from: &buf), 
                 wifi: FfiConverterOptionTypeWifi.read(from: &buf)
@@ -2158,6 +2169,7 @@ public struct FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer {
         FfiConverterTypeCloudState.write(value.cloud, into: &buf)
         FfiConverterTypeGlassesState.write(value.glasses, into: &buf)
         FfiConverterOptionTypeStreamStatus.write(value.stream, into: &buf)
+        FfiConverterSequenceTypeStreamStatus.write(value.streams, into: &buf)
         FfiConverterOptionTypeBattery.write(value.battery, into: &buf)
         FfiConverterOptionTypeTemperature.write(value.temperature, into: &buf)
         FfiConverterOptionTypeWifi.write(value.wifi, into: &buf)
@@ -2699,6 +2711,18 @@ public enum BridgeUpdate: Equatable, Hashable {
          * A sentence for the user.
          */message: String
     )
+    /**
+     * The bridge stopped; always the last update. `fatal` is true when it could not go on
+     * (a bug, `reason` says what for a bug report): start a new bridge to carry on.
+     */
+    case stopped(
+        /**
+         * It stopped by itself, not because it was asked to.
+         */fatal: Bool, 
+        /**
+         * For a fatal stop: what happened.
+         */reason: String?
+    )
 
 
 
@@ -2745,6 +2769,9 @@ public struct FfiConverterTypeBridgeUpdate: FfiConverterRustBuffer {
         )
         
         case 9: return .warning(code: try FfiConverterString.read(from: &buf), message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 10: return .stopped(fatal: try FfiConverterBool.read(from: &buf), reason: try FfiConverterOptionString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -2800,6 +2827,12 @@ public struct FfiConverterTypeBridgeUpdate: FfiConverterRustBuffer {
             writeInt(&buf, Int32(9))
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .stopped(fatal,reason):
+            writeInt(&buf, Int32(10))
+            FfiConverterBool.write(fatal, into: &buf)
+            FfiConverterOptionString.write(reason, into: &buf)
             
         }
     }
@@ -3743,6 +3776,31 @@ fileprivate struct FfiConverterOptionTypeWifi: FfiConverterRustBuffer {
         case 1: return try FfiConverterTypeWifi.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStreamStatus: FfiConverterRustBuffer {
+    typealias SwiftType = [StreamStatus]
+
+    public static func write(_ value: [StreamStatus], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStreamStatus.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StreamStatus] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StreamStatus]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStreamStatus.read(from: &buf))
+        }
+        return seq
     }
 }
 

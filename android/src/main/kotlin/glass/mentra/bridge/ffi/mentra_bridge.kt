@@ -3706,9 +3706,15 @@ data class BridgeSnapshot (
     var `glasses`: GlassesState
     , 
     /**
-     * The current stream, if any.
+     * The current stream (the most recently updated live one), if any.
      */
     var `stream`: StreamStatus?
+    , 
+    /**
+     * Every live stream, one per stream id: the viewers of a shared managed stream each have
+     * theirs; ended streams leave the list.
+     */
+    var `streams`: List<StreamStatus>
     , 
     /**
      * Battery, once reported.
@@ -3743,6 +3749,7 @@ public object FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer<BridgeSnaps
             FfiConverterTypeCloudState.read(buf),
             FfiConverterTypeGlassesState.read(buf),
             FfiConverterOptionalTypeStreamStatus.read(buf),
+            FfiConverterSequenceTypeStreamStatus.read(buf),
             FfiConverterOptionalTypeBattery.read(buf),
             FfiConverterOptionalTypeTemperature.read(buf),
             FfiConverterOptionalTypeWifi.read(buf),
@@ -3753,6 +3760,7 @@ public object FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer<BridgeSnaps
             FfiConverterTypeCloudState.allocationSize(value.`cloud`) +
             FfiConverterTypeGlassesState.allocationSize(value.`glasses`) +
             FfiConverterOptionalTypeStreamStatus.allocationSize(value.`stream`) +
+            FfiConverterSequenceTypeStreamStatus.allocationSize(value.`streams`) +
             FfiConverterOptionalTypeBattery.allocationSize(value.`battery`) +
             FfiConverterOptionalTypeTemperature.allocationSize(value.`temperature`) +
             FfiConverterOptionalTypeWifi.allocationSize(value.`wifi`)
@@ -3762,6 +3770,7 @@ public object FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer<BridgeSnaps
             FfiConverterTypeCloudState.write(value.`cloud`, buf)
             FfiConverterTypeGlassesState.write(value.`glasses`, buf)
             FfiConverterOptionalTypeStreamStatus.write(value.`stream`, buf)
+            FfiConverterSequenceTypeStreamStatus.write(value.`streams`, buf)
             FfiConverterOptionalTypeBattery.write(value.`battery`, buf)
             FfiConverterOptionalTypeTemperature.write(value.`temperature`, buf)
             FfiConverterOptionalTypeWifi.write(value.`wifi`, buf)
@@ -4225,6 +4234,26 @@ sealed class BridgeUpdate {
         companion object
     }
     
+    /**
+     * The bridge stopped; always the last update. `fatal` is true when it could not go on
+     * (a bug, `reason` says what for a bug report): start a new bridge to carry on.
+     */
+    data class Stopped(
+        /**
+         * It stopped by itself, not because it was asked to.
+         */
+        val `fatal`: kotlin.Boolean, 
+        /**
+         * For a fatal stop: what happened.
+         */
+        val `reason`: kotlin.String?) : BridgeUpdate()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -4269,6 +4298,10 @@ public object FfiConverterTypeBridgeUpdate : FfiConverterRustBuffer<BridgeUpdate
             9 -> BridgeUpdate.Warning(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
+                )
+            10 -> BridgeUpdate.Stopped(
+                FfiConverterBoolean.read(buf),
+                FfiConverterOptionalString.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -4340,6 +4373,14 @@ public object FfiConverterTypeBridgeUpdate : FfiConverterRustBuffer<BridgeUpdate
                 + FfiConverterString.allocationSize(value.`message`)
             )
         }
+        is BridgeUpdate.Stopped -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`fatal`)
+                + FfiConverterOptionalString.allocationSize(value.`reason`)
+            )
+        }
     }
 
     override fun write(value: BridgeUpdate, buf: ByteBuffer) {
@@ -4389,6 +4430,12 @@ public object FfiConverterTypeBridgeUpdate : FfiConverterRustBuffer<BridgeUpdate
                 buf.putInt(9)
                 FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`message`, buf)
+                Unit
+            }
+            is BridgeUpdate.Stopped -> {
+                buf.putInt(10)
+                FfiConverterBoolean.write(value.`fatal`, buf)
+                FfiConverterOptionalString.write(value.`reason`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -5377,6 +5424,34 @@ public object FfiConverterOptionalTypeWifi: FfiConverterRustBuffer<Wifi?> {
         } else {
             buf.put(1)
             FfiConverterTypeWifi.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStreamStatus: FfiConverterRustBuffer<List<StreamStatus>> {
+    override fun read(buf: ByteBuffer): List<StreamStatus> {
+        val len = buf.getInt()
+        return List<StreamStatus>(len) {
+            FfiConverterTypeStreamStatus.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StreamStatus>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStreamStatus.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StreamStatus>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStreamStatus.write(it, buf)
         }
     }
 }
