@@ -246,9 +246,12 @@ async fn inner_write_error_is_surfaced() {
     .await
     .expect("the link reports the write failure");
     assert!(reason.contains("write failed"), "{reason}");
+    // Not live yet when the link went: the start waits for the glasses again, and says so.
     cloud
         .wait_for(0, Duration::from_secs(10), |m| {
-            matches!(m, Outgoing::StreamStatus(s) if s.stream_id == "s1" && (s.status == "reconnecting" || s.status == "error"))
+            matches!(m, Outgoing::StreamStatus(s) if s.stream_id == "s1"
+                && (s.status == "error"
+                    || s.error_details.as_deref().is_some_and(|d| d.contains("reconnect"))))
         })
         .await
         .expect("the cloud hears about the stream");
