@@ -43,9 +43,13 @@ impl StreamSupervisor {
             }
         };
         // A duplicate of a start in progress: say where it is, do nothing twice.
-        let duplicate = [&self.active, &self.next]
+        // (A start of the stream that is stopping is a restart: held until the stop is done.)
+        let duplicate = self
+            .active
+            .as_ref()
+            .filter(|a| a.state != StreamState::Stopping)
             .into_iter()
-            .flatten()
+            .chain(self.next.as_ref())
             .any(|p| p.has_viewer(&id));
         if duplicate {
             debug!(stream = %id, "duplicate start; reporting the current state");
@@ -103,6 +107,15 @@ impl StreamSupervisor {
                     let deadline = now + self.config.start_timeout;
                     let limit = duration_limit(start.duration_limit_s)
                         .map(|s| Duration::from_secs(u64::from(s)));
+                    if self
+                        .active
+                        .as_ref()
+                        .is_some_and(|a| a.viewers.len() >= MAX_VIEWERS)
+                    {
+                        let detail = format!("the shared stream already has {MAX_VIEWERS} viewers");
+                        self.refuse(now, &id, app, StreamProblem::AlreadyStreaming, Some(detail));
+                        return;
+                    }
                     if let Some(a) = self.active.as_mut() {
                         // Waiting for the glasses, the newcomer waits its own deadline; once
                         // sent, it shares the camera's outcome. Its duration limit is its own.
@@ -276,11 +289,13 @@ impl StreamSupervisor {
             }
             return;
         };
-        let id = if stop.stream_id.is_empty() {
-            active.glasses_id.clone()
-        } else {
-            stop.stream_id
-        };
+        if stop.stream_id.is_empty() {
+            // A bare stop (as today's phones send it) stops the stream for every viewer.
+            info!(stream = %active.glasses_id, "stop without a stream id: stopping the stream");
+            self.begin_stop(now, None);
+            return;
+        }
+        let id = stop.stream_id;
         info!(stream = %id, "stop requested");
         if !active.has_viewer(&id) {
             if id != active.glasses_id {
@@ -413,6 +428,9 @@ impl StreamSupervisor {
         (self.heat == HeatBand::Critical).then_some((StreamProblem::Overheated, None))
     }
 }
+
+/// Viewers of one shared stream, at most.
+const MAX_VIEWERS: usize = 16;
 
 /// The glasses firmware's own words for the battery gate, with the level that lets a start
 /// through again.

@@ -21,7 +21,7 @@ use super::supervisor::StreamSupervisor;
 use super::url::Transport;
 use crate::glasses::{CommandFailure, SessionError};
 use crate::redact::redact_text;
-use crate::wire::proto::{self, CameraLimits, phone_to_glasses};
+use crate::wire::proto::{self, CameraLimits, ErrorCode, phone_to_glasses};
 
 impl StreamSupervisor {
     pub(crate) fn glasses_ready(
@@ -47,8 +47,12 @@ impl StreamSupervisor {
         // run that the bridge does not own is found here too (after a relink or an app restart).
         self.status_asks = 0;
         self.ask_status();
-        // Rule 10: a throttle the glasses may have missed while apart goes again.
-        if self.active.as_ref().is_some_and(|a| a.sent && a.throttled) {
+        // Rule 10: a bitrate change the glasses may have missed while apart goes again.
+        if self
+            .active
+            .as_ref()
+            .is_some_and(|a| a.sent && (a.throttled || a.bitrate_sends > 0))
+        {
             self.send_bitrate(false);
         }
         // Rule 16: a start that waited for the glasses goes now.
@@ -224,7 +228,7 @@ impl StreamSupervisor {
             .resolved_video
             .as_ref()
             .zip(wanted)
-            .is_some_and(|(v, w)| v.bitrate_bps > w.saturating_add(w / 10));
+            .is_some_and(|(v, w)| v.bitrate_bps.abs_diff(w) > w / 10);
         let resolved = match (status.resolved_video, status.resolved_audio) {
             (Some(v), Some(a)) => Some(ResolvedConfig::from_wire(transport, &v, &a)),
             _ => None,
@@ -396,6 +400,25 @@ impl StreamSupervisor {
             }
             CommandFailure::NotSent(_) => StreamProblem::GlassesRejected,
         };
+        // The glasses answered and refused: for a stop or a keep-alive with a bad argument,
+        // that means they run no such stream. Busy, unsent or unanswered means nothing.
+        let rejected = matches!(reason, CommandFailure::Rejected { .. });
+        let no_such_stream = matches!(
+            reason,
+            CommandFailure::Rejected {
+                code: Some(ErrorCode::InvalidArgument),
+                ..
+            }
+        );
+        // Still in its start: no status of the stream was heard since it went out.
+        let starting = self
+            .active
+            .as_ref()
+            .is_some_and(|a| a.start_deadline.is_some() && a.state != StreamState::Streaming);
+        let stopping = self
+            .active
+            .as_ref()
+            .is_some_and(|a| a.state == StreamState::Stopping);
         let detail = match reason {
             CommandFailure::Rejected { detail, .. } if !detail.is_empty() => {
                 Some(redact_text(&detail))
@@ -407,17 +430,17 @@ impl StreamSupervisor {
             CommandKind::Start if ours && problem == StreamProblem::GlassesNotConnected => {
                 self.back_to_waiting(now, "waiting for the glasses to connect");
             }
-            CommandKind::Start if ours => {
+            // A start whose stream the glasses already reported on: only its ack was lost.
+            CommandKind::Start if ours && starting => {
                 // The glasses may have started anyway (an ack lost): owe them a stop.
                 if matches!(problem, StreamProblem::GlassesNoAnswer) {
                     self.owe_stop(now, &stream_id);
                 }
                 self.end(now, StreamState::Error, Some(problem), detail);
             }
-            CommandKind::Status if problem == StreamProblem::GlassesNoAnswer => {
-                self.status_unanswered(now);
-            }
-            CommandKind::KeepAlive if ours && problem == StreamProblem::GlassesRejected => {
+            // Unanswered or refused, the relink question still needs an answer (rule 8).
+            CommandKind::Status => self.status_unanswered(now),
+            CommandKind::KeepAlive if ours && rejected => {
                 // Rule 8: the glasses say they do not run it: its end was lost on the way.
                 // Resync as after a relink (a managed stream restarts, another one ends).
                 if let Some(a) = self.active.as_mut().filter(|a| !a.link_lost) {
@@ -431,16 +454,13 @@ impl StreamSupervisor {
                 // Rule 10: a throttle that did not arrive is sent again, a few times.
                 self.send_bitrate(true);
             }
-            CommandKind::Stop => {
-                if problem == StreamProblem::GlassesRejected {
-                    // The glasses answered: there is nothing for them to stop.
-                    self.owed.confirm(&stream_id);
-                }
-                if ours {
-                    // The stop timeout reports the end if the glasses never confirm; the stop
-                    // stays owed and goes out again.
+            // Rule 15: a stop is done only when the glasses say there is nothing to stop; any
+            // other failure leaves it owed (sent again), and the stop timeout reports the end.
+            CommandKind::Stop if no_such_stream => {
+                self.owed.confirm(&stream_id);
+                if ours && stopping {
                     if let Some(a) = self.active.as_mut() {
-                        a.stop_deadline = Some(a.stop_deadline.unwrap_or(now).min(now));
+                        a.stop_deadline = Some(now);
                     }
                 }
             }

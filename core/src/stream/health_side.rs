@@ -103,8 +103,15 @@ impl StreamSupervisor {
         let Some(a) = self.active.as_mut() else {
             return;
         };
-        a.bitrate_sends = if again { a.bitrate_sends + 1 } else { 1 };
-        if a.bitrate_sends > BITRATE_SENDS || !a.sent || a.state == StreamState::Stopping {
+        if again && a.bitrate_sends >= BITRATE_SENDS {
+            return;
+        }
+        a.bitrate_sends = if again {
+            a.bitrate_sends.saturating_add(1)
+        } else {
+            1
+        };
+        if !a.sent || a.state == StreamState::Stopping {
             return;
         }
         let bitrate = a

@@ -55,13 +55,13 @@ impl OwedStops {
         self.owed.iter().any(|o| o.id == id)
     }
 
-    /// True while a stop owed for a stream other than `id` is fresh: not yet sent, or first
-    /// sent less than `window` ago (the camera may still be winding it down). One the glasses
-    /// never confirmed for longer is not waited for.
-    pub(crate) fn fresh_other_than(&self, id: &str, now: Instant, window: Duration) -> bool {
+    /// True while an owed stop is fresh: not yet sent, or first sent less than `window` ago
+    /// (the camera may still be winding it down, or a retry of it may still be on its way).
+    /// One the glasses never confirmed for longer is not waited for.
+    pub(crate) fn any_fresh(&self, now: Instant, window: Duration) -> bool {
         self.owed
             .iter()
-            .any(|o| o.id != id && o.first_sent.is_none_or(|f| now < f + window))
+            .any(|o| o.first_sent.is_none_or(|f| now < f + window))
     }
 
     /// The glasses confirmed `id` is not running.

@@ -77,6 +77,8 @@ impl StreamSupervisor {
         info!(stream = %a.glasses_id, "the camera is busy; stopping what it runs, then retrying");
         a.busy_retried = true;
         a.sent = false;
+        // The retry gets the camera its own time to go live.
+        a.waited_for_glasses = true;
         a.camera_busy = true;
         a.held_for_stops = Some(hold);
         a.start_deadline = Some(a.start_deadline.map_or(hold, |d| d.max(hold)));

@@ -342,6 +342,10 @@ impl StreamSupervisor {
             self.report(update, v.app_id.clone());
         }
         if let Some(next) = self.next.take() {
+            // A held restart of an id that just ended is live again, not ended.
+            for v in &next.viewers {
+                self.ended.restarted(&v.stream_id);
+            }
             self.active = Some(next);
             self.send_start(now);
         }
@@ -390,10 +394,8 @@ impl StreamSupervisor {
             self.end(now, StreamState::Error, Some(problem), detail);
             return;
         }
-        let stops_pending =
-            self.owed
-                .fresh_other_than(&a.glasses_id, now, self.config.stop_timeout)
-                || a.camera_busy;
+        // (Its own id too: a restart must not meet a late retry of its old stop.)
+        let stops_pending = self.owed.any_fresh(now, self.config.stop_timeout) || a.camera_busy;
         let Some(a) = self.active.as_mut() else {
             return;
         };

@@ -1,6 +1,7 @@
 //! Supervisor tests with a fake clock: one test per rule of the behaviour contract
 //! (DESIGN §5), named after it. The harness records every output and moves time only forward.
 
+mod crossings;
 mod rules_01_06;
 mod rules_07_13;
 
