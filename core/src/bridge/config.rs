@@ -1,7 +1,8 @@
 //! Everything the bridge can be configured with, in one documented place.
 
 use crate::cloud::CloudConfig;
-use crate::glasses::SessionConfig;
+use crate::glasses::live::LiveConfig;
+use crate::glasses::{Dialect, SessionConfig};
 use crate::health::HealthConfig;
 use crate::stream::StreamConfig;
 
@@ -10,8 +11,14 @@ use crate::stream::StreamConfig;
 pub struct BridgeConfig {
     /// The cloud connection (URL, token, backoff, outbox).
     pub cloud: CloudConfig,
-    /// The glasses session (acks, retries, liveness, message size).
+    /// The glasses session in our protobuf dialect (acks, retries, liveness, message size).
     pub session: SessionConfig,
+    /// The glasses session in the Mentra Live dialect (readiness, heartbeats, Wire v2, the
+    /// controller id).
+    pub live: LiveConfig,
+    /// Which dialect the glasses speak. Default `None`: what the link says (BLE finds it
+    /// from the GATT service), else our protobuf schema. A value here wins over the link.
+    pub dialect: Option<Dialect>,
     /// Stream supervision (start timeout, cloud grace, keep-alive window, default limits).
     pub stream: StreamConfig,
     /// Battery and temperature thresholds.
@@ -28,6 +35,8 @@ impl Default for BridgeConfig {
         Self {
             cloud: CloudConfig::default(),
             session: SessionConfig::default(),
+            live: LiveConfig::default(),
+            dialect: None,
             stream: StreamConfig::default(),
             health: HealthConfig::default(),
             worker_threads: 2,

@@ -22,7 +22,7 @@ const WIFI_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a Wi-Fi scan may take.
 const SCAN_TIMEOUT: Duration = Duration::from_secs(30);
 use crate::cloud::{CloudClient, CloudConnector, TcpConnector};
-use crate::glasses::{GlassesLink, Session};
+use crate::glasses::{GlassesLink, GlassesSession};
 use crate::health::HealthMonitor;
 use crate::stream::{StreamCommand, StreamInput, StreamSupervisor};
 
@@ -128,7 +128,11 @@ pub fn spawn(
         return Err(BridgeError::Config("event_capacity must be at least 1"));
     }
     let now = tokio::time::Instant::now().into_std();
-    let session = Session::new(config.session.clone(), now)?;
+    let dialect = config
+        .dialect
+        .or_else(|| link.dialect())
+        .unwrap_or_default();
+    let session = GlassesSession::new(dialect, config.session.clone(), config.live.clone(), now)?;
     let mut supervisor = StreamSupervisor::new(config.stream.clone(), now)?;
     if config.cloud.url.is_empty() {
         supervisor.handle_input(now, StreamInput::NoCloud);
@@ -148,6 +152,7 @@ pub fn spawn(
     let internals = Arc::new(std::sync::Mutex::new(Internals::default()));
     let driver = Driver {
         session,
+        dialect: config.dialect,
         supervisor,
         health,
         link,

@@ -19,8 +19,8 @@ use crate::cloud::{
     CloudClient, CloudEvent, ConnectionStateUpdate, GlassesBatteryUpdate, Outgoing,
 };
 use crate::glasses::{
-    CommandFailure, GlassesInfo, GlassesLink, Incoming, LinkEvent, Session, SessionEvent,
-    SessionInput, SessionOutput,
+    CommandFailure, Dialect, GlassesInfo, GlassesLink, GlassesSession, Incoming, LinkEvent,
+    SessionEvent, SessionInput, SessionOutput,
 };
 use crate::health::{BatteryBand, HealthAlert, HealthInput, HealthMonitor, HeatBand};
 use crate::stream::{
@@ -37,7 +37,9 @@ pub(crate) enum Command {
 }
 
 pub(crate) struct Driver {
-    pub(crate) session: Session,
+    pub(crate) session: GlassesSession,
+    /// The dialect setting (`None`: what the link says at each connection).
+    pub(crate) dialect: Option<Dialect>,
     pub(crate) supervisor: StreamSupervisor,
     pub(crate) health: HealthMonitor,
     pub(crate) link: Box<dyn GlassesLink>,
@@ -152,7 +154,12 @@ impl Driver {
     async fn on_link(&mut self, event: LinkEvent) {
         let input = match event {
             LinkEvent::Up { mtu } => {
-                info!(mtu, "glasses link up");
+                let dialect = self
+                    .dialect
+                    .or_else(|| self.link.dialect())
+                    .unwrap_or(self.session.dialect());
+                self.session.use_dialect(dialect, now());
+                info!(mtu, %dialect, "glasses link up");
                 self.publisher
                     .publish(BridgeEvent::Glasses(GlassesConnectionState::Connecting));
                 SessionInput::LinkUp { mtu }
@@ -312,6 +319,22 @@ impl Driver {
                     message: format!(
                         "These glasses speak protocol version {protocol_version}, which this app does not: update the app or the glasses"
                     ),
+                }));
+            }
+            SessionEvent::PairingBatteryLow { percent } => {
+                warn!(percent, "glasses battery too low to pair");
+                self.publisher.publish(BridgeEvent::Warning(Warning {
+                    code: "glasses_battery_too_low_to_pair",
+                    message: format!(
+                        "The glasses' battery is too low to connect ({percent} %): charge them"
+                    ),
+                }));
+            }
+            SessionEvent::PoweringOff => {
+                info!("the glasses are powering off");
+                self.publisher.publish(BridgeEvent::Warning(Warning {
+                    code: "glasses_powering_off",
+                    message: "The glasses are powering off".into(),
                 }));
             }
             SessionEvent::Dropped(reason) => debug!("glasses packets dropped: {reason}"),

@@ -11,7 +11,7 @@ use tracing::{info, warn};
 use super::error::BridgeError;
 use super::event::WifiInfo;
 use crate::Redacted;
-use crate::glasses::{CommandFailure, GlassesInfo, Session};
+use crate::glasses::{CommandFailure, GlassesInfo, GlassesSession};
 use crate::wire::limits::{MAX_PASSWORD, MAX_SSID};
 use crate::wire::proto::{
     self, GetWifiStatus, SetWifiCredentials, WifiScanRequest, glasses_to_phone::Body as G,
@@ -90,7 +90,7 @@ impl WifiRequests {
     /// Checks and sends a request; answers at once when it cannot be sent.
     pub(crate) fn begin(
         &mut self,
-        session: &mut Session,
+        session: &mut GlassesSession,
         glasses: Option<&GlassesInfo>,
         now: Instant,
         request: WifiRequest,

@@ -247,6 +247,7 @@ async fn run(mut config: BleLinkConfig, ends: TaskEnds) {
         up,
         mut control,
         events,
+        ..
     } = ends;
     let mut backoff = Backoff::new(config.backoff.clone(), config.seed);
     let mut reported_down = false;

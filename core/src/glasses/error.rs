@@ -54,6 +54,13 @@ pub enum SessionError {
         /// The bound.
         max: usize,
     },
+    /// These glasses have no such command (e.g. a bitrate change on Mentra Live firmware,
+    /// which throttles itself).
+    #[error("these glasses do not support {what}")]
+    Unsupported {
+        /// The command.
+        what: &'static str,
+    },
     /// The encoded command exceeds what the glasses accept.
     #[error("command of {len} bytes exceeds the glasses' {max}-byte limit")]
     TooLarge {

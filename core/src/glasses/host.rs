@@ -3,10 +3,11 @@
 //! reports connection changes and received packets through a [`HostLinkHandle`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use tokio::sync::mpsc;
 
+use super::dialect::Dialect;
 use super::error::LinkError;
 use super::link::{BoxFuture, GlassesLink, LinkEvent};
 
@@ -29,13 +30,15 @@ const HOST_QUEUE: usize = 1024;
 pub fn host_link(transport: Arc<dyn HostTransport>) -> (HostLink, HostLinkHandle) {
     let (tx, events) = mpsc::channel(HOST_QUEUE);
     let up = Arc::new(AtomicBool::new(false));
+    let dialect = Arc::new(AtomicU8::new(0));
     (
         HostLink {
             transport,
             events,
             up: Arc::clone(&up),
+            dialect: Arc::clone(&dialect),
         },
-        HostLinkHandle { tx, up },
+        HostLinkHandle { tx, up, dialect },
     )
 }
 
@@ -44,6 +47,7 @@ pub struct HostLink {
     transport: Arc<dyn HostTransport>,
     events: mpsc::Receiver<LinkEvent>,
     up: Arc<AtomicBool>,
+    dialect: Arc<AtomicU8>,
 }
 
 impl std::fmt::Debug for HostLink {
@@ -91,6 +95,10 @@ impl GlassesLink for HostLink {
         }
         Box::pin(async {})
     }
+
+    fn dialect(&self) -> Option<Dialect> {
+        Dialect::from_u8(self.dialect.load(Ordering::SeqCst))
+    }
 }
 
 /// The message of a caught panic (redacted: app code may format anything).
@@ -109,13 +117,25 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 pub struct HostLinkHandle {
     tx: mpsc::Sender<LinkEvent>,
     up: Arc<AtomicBool>,
+    dialect: Arc<AtomicU8>,
 }
 
 impl HostLinkHandle {
     /// The glasses are connected, services discovered, notifications on; `mtu` is the ATT MTU.
+    /// The dialect is the last one given to [`HostLinkHandle::connected_as`], or the bridge's
+    /// setting.
     pub fn connected(&self, mtu: u16) -> Result<(), LinkError> {
         self.up.store(true, Ordering::SeqCst);
         self.push(LinkEvent::Up { mtu })
+    }
+
+    /// As [`HostLinkHandle::connected`], saying which dialect the glasses speak: the app
+    /// knows from the GATT service it discovered (ours, or Mentra Live's
+    /// [`gatt::SERVICE`](crate::glasses::live::gatt::SERVICE)). For Mentra Live, write
+    /// each packet with response to `71FF` and report notifications of `70FF`.
+    pub fn connected_as(&self, mtu: u16, dialect: Dialect) -> Result<(), LinkError> {
+        self.dialect.store(dialect.to_u8(), Ordering::SeqCst);
+        self.connected(mtu)
     }
 
     /// A notification arrived on the `evt` characteristic.

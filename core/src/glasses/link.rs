@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use super::dialect::Dialect;
 use super::error::LinkError;
 
 /// A boxed, sendable future (what [`GlassesLink`] methods return, so the trait stays
@@ -49,5 +50,12 @@ pub trait GlassesLink: Send + 'static {
     /// silent). The default does nothing.
     fn recycle(&mut self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
+    }
+
+    /// The dialect the current connection speaks, when the link knows it (BLE from the GATT
+    /// service it found; TCP and host links from their setting). Read at every `Up`. The
+    /// default, `None`, leaves it to the bridge's setting (our protobuf schema by default).
+    fn dialect(&self) -> Option<Dialect> {
+        None
     }
 }

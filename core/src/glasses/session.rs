@@ -83,6 +83,15 @@ pub enum SessionEvent {
     Dropped(DropReason),
     /// A whole message did not decode (for logs and counters).
     Malformed(DecodeError),
+    /// Mentra Live: the glasses' SoC is still booting on a battery too low to pair; charge
+    /// them (`errors:pairingBatteryTooLow` in the upstream app).
+    PairingBatteryLow {
+        /// Their battery, percent.
+        percent: u32,
+    },
+    /// Mentra Live: the glasses said they are powering off (`sr_shut`). A `Down` follows;
+    /// nothing more is heard until the link comes up anew.
+    PoweringOff,
 }
 
 /// What the session wants done.

@@ -2,10 +2,11 @@
 //! first use, on the bridge's runtime; the link handle talks to it through bounded channels.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use tokio::sync::mpsc;
 
+use super::dialect::Dialect;
 use super::error::LinkError;
 use super::link::{BoxFuture, LinkEvent};
 
@@ -21,6 +22,8 @@ pub(crate) enum Control {
 pub(crate) struct TaskEnds {
     /// True while the connection is up (the task sets it).
     pub(crate) up: Arc<AtomicBool>,
+    /// The dialect of the current connection (the task sets it before `Up`; 0 = unknown).
+    pub(crate) dialect: Arc<AtomicU8>,
     pub(crate) control: mpsc::Receiver<Control>,
     pub(crate) events: mpsc::Sender<LinkEvent>,
 }
@@ -31,6 +34,7 @@ type Start = Box<dyn FnOnce(TaskEnds) -> BoxFuture<'static, ()> + Send>;
 pub(crate) struct TaskLink {
     pub(crate) describe: String,
     up: Arc<AtomicBool>,
+    dialect: Arc<AtomicU8>,
     control: mpsc::Sender<Control>,
     events: mpsc::Receiver<LinkEvent>,
     /// The task and its channel ends, until it is started.
@@ -42,14 +46,17 @@ impl TaskLink {
         let (control, control_rx) = mpsc::channel(256);
         let (events_tx, events) = mpsc::channel(1024);
         let up = Arc::new(AtomicBool::new(false));
+        let dialect = Arc::new(AtomicU8::new(0));
         let ends = TaskEnds {
             up: Arc::clone(&up),
+            dialect: Arc::clone(&dialect),
             control: control_rx,
             events: events_tx,
         };
         Self {
             describe,
             up,
+            dialect,
             control,
             events,
             pending: Some((start, ends)),
@@ -73,6 +80,10 @@ impl TaskLink {
             tokio::spawn(start(ends));
         }
         Box::pin(self.events.recv())
+    }
+
+    pub(crate) fn dialect(&self) -> Option<Dialect> {
+        Dialect::from_u8(self.dialect.load(Ordering::SeqCst))
     }
 
     pub(crate) fn recycle(&mut self) -> BoxFuture<'_, ()> {
@@ -105,6 +116,10 @@ macro_rules! task_link_impl {
 
             fn recycle(&mut self) -> $crate::glasses::BoxFuture<'_, ()> {
                 self.inner.recycle()
+            }
+
+            fn dialect(&self) -> Option<$crate::glasses::Dialect> {
+                self.inner.dialect()
             }
         }
     };

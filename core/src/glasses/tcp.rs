@@ -1,7 +1,8 @@
-//! Glasses on the LAN: the packet framing of proto/README.md §2 carried over TCP, each packet
-//! preceded by its length (u16 big-endian). The link connects, reconnects with backoff and
-//! jitter, and reports Up/Down like any other link. Its task starts on first use, on the
-//! bridge's own runtime.
+//! Glasses on the LAN. In our dialect, the packet framing of proto/README.md §2 carried over
+//! TCP, each packet preceded by its length (u16 big-endian); in the Mentra Live dialect, K900
+//! frames back to back (they carry their own length). The link connects, reconnects with
+//! backoff and jitter, and reports Up/Down like any other link. Its task starts on first use,
+//! on the bridge's own runtime.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -13,7 +14,9 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 use tracing::{debug, info, warn};
 
+use super::dialect::Dialect;
 use super::link::LinkEvent;
+use super::live::k900::FrameStream;
 use super::task_link::{Control, TaskEnds, TaskLink, task_link_impl};
 use crate::cloud::{Backoff, BackoffConfig};
 use crate::wire::MAX_PACKET;
@@ -32,6 +35,8 @@ pub struct TcpLinkConfig {
     pub connect_timeout: Duration,
     /// Seed for the backoff jitter. Default 0.
     pub seed: u64,
+    /// What the glasses at the other end speak. Default our protobuf schema.
+    pub dialect: Dialect,
 }
 
 impl TcpLinkConfig {
@@ -45,6 +50,7 @@ impl TcpLinkConfig {
             },
             connect_timeout: Duration::from_secs(5),
             seed: 0,
+            dialect: Dialect::MentraProto,
         }
     }
 }
@@ -78,9 +84,11 @@ task_link_impl!(TcpLink);
 async fn run(config: TcpLinkConfig, ends: TaskEnds) {
     let TaskEnds {
         up,
+        dialect,
         mut control,
         events,
     } = ends;
+    dialect.store(config.dialect.to_u8(), Ordering::SeqCst);
     let mut backoff = Backoff::new(config.backoff.clone(), config.seed);
     let mut reported_down = false;
     loop {
@@ -95,7 +103,7 @@ async fn run(config: TcpLinkConfig, ends: TaskEnds) {
                     if events.send(LinkEvent::Up { mtu: TCP_MTU }).await.is_err() {
                         return;
                     }
-                    let reason = serve(stream, &mut control, &events).await;
+                    let reason = serve(stream, config.dialect, &mut control, &events).await;
                     up.store(false, Ordering::SeqCst);
                     match reason {
                         Some(reason) => reason,
@@ -133,13 +141,17 @@ async fn run(config: TcpLinkConfig, ends: TaskEnds) {
 /// Serves one connection. `Some(reason)` when it ended, `None` when the bridge went away.
 async fn serve(
     stream: TcpStream,
+    dialect: Dialect,
     control: &mut mpsc::Receiver<Control>,
     events: &mpsc::Sender<LinkEvent>,
 ) -> Option<String> {
     let (read, mut write) = stream.into_split();
     // A reader task keeps frame reads whole even when the select below moves on.
     let (frames_tx, mut frames) = mpsc::channel(256);
-    let reader = tokio::spawn(read_frames(read, frames_tx));
+    let reader = match dialect {
+        Dialect::MentraProto => tokio::spawn(read_frames(read, frames_tx)),
+        Dialect::MentraLive => tokio::spawn(read_k900(read, frames_tx)),
+    };
     let reason = loop {
         tokio::select! {
             c = control.recv() => match c {
@@ -149,7 +161,9 @@ async fn serve(
                         continue;
                     };
                     let mut frame = Vec::with_capacity(p.len() + 2);
-                    frame.extend_from_slice(&len.to_be_bytes());
+                    if dialect == Dialect::MentraProto {
+                        frame.extend_from_slice(&len.to_be_bytes());
+                    }
                     frame.extend_from_slice(&p);
                     if let Err(e) = write.write_all(&frame).await {
                         break Some(format!("write failed: {e}"));
@@ -200,6 +214,32 @@ async fn read_frames(read: OwnedReadHalf, out: mpsc::Sender<Result<Vec<u8>, Stri
         }
         if out.send(Ok(packet)).await.is_err() {
             return;
+        }
+    }
+}
+
+/// Mentra Live over TCP: K900 frames back to back, each handed on as one packet (as one BLE
+/// notification would carry it). Garbage between frames is skipped.
+async fn read_k900(read: OwnedReadHalf, out: mpsc::Sender<Result<Vec<u8>, String>>) {
+    let mut read = BufReader::new(read);
+    let mut frames = FrameStream::new(8 * 1024);
+    let mut buf = [0u8; 2048];
+    loop {
+        match read.read(&mut buf).await {
+            Ok(0) => {
+                let _ = out.send(Err("connection closed".into())).await;
+                return;
+            }
+            Ok(n) => frames.push(&buf[..n]),
+            Err(e) => {
+                let _ = out.send(Err(format!("connection closed: {e}"))).await;
+                return;
+            }
+        }
+        while let Some(frame) = frames.next_frame() {
+            if out.send(Ok(frame)).await.is_err() {
+                return;
+            }
         }
     }
 }

@@ -67,6 +67,11 @@ pub enum StreamProblem {
     ThermalWarning,
     /// The glasses are hot: the bitrate was lowered.
     ThermalThrottle,
+    /// The glasses ended the stream: the app stopped answering their controller probes
+    /// (Mentra Live firmware, 10 s after the last answer — the app was suspended or killed).
+    ControllerLost,
+    /// The glasses ended or refused the stream: their link to the phone was gone too long.
+    PhoneLinkLost,
 }
 
 impl StreamProblem {
@@ -114,6 +119,8 @@ impl StreamProblem {
             Self::BatteryLowWarning => "battery_low_warning",
             Self::ThermalWarning => "thermal_warning",
             Self::ThermalThrottle => "thermal_throttle",
+            Self::ControllerLost => "controller_lost",
+            Self::PhoneLinkLost => "phone_link_lost",
         }
     }
 
@@ -188,6 +195,12 @@ impl StreamProblem {
             Self::ThermalThrottle => {
                 "The glasses are hot: video quality was lowered to cool them down"
             }
+            Self::ControllerLost => {
+                "The glasses stopped the stream because the app stopped answering them: keep the app open while streaming, then start again"
+            }
+            Self::PhoneLinkLost => {
+                "The glasses stopped the stream because they lost the phone's Bluetooth: keep them close to the phone, then start again"
+            }
         }
     }
 
@@ -210,6 +223,8 @@ impl StreamProblem {
             C::DurationLimit => Self::DurationLimit,
             C::Internal => Self::Internal,
             C::UnsupportedTransport => Self::TransportUnsupported,
+            C::ControllerLost => Self::ControllerLost,
+            C::PhoneLinkLost => Self::PhoneLinkLost,
         })
     }
 }

@@ -1,0 +1,569 @@
+//! The Mentra Live session against a scripted glasses end ([`GlassesWire`]): readiness,
+//! versions, mIds and retries, probes, de-duplication, Wire v2, restarts, shutdown, battery.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::peer::{GlassesWire, PhoneMessage};
+use super::{CommandNames, LiveConfig, LiveSession};
+use crate::glasses::{CommandFailure, SessionEvent, SessionInput, SessionOutput};
+use crate::wire::proto::{
+    GetWifiStatus, KeepStreamAlive, StartStream, StopStream, glasses_to_phone::Body as G,
+    phone_to_glasses::Body as P,
+};
+
+const CONTROLLER: &str = "11111111-2222-4333-8444-555555555555";
+
+struct Rig {
+    s: LiveSession,
+    g: GlassesWire,
+    now: Instant,
+    /// Everything the phone wrote, read back.
+    heard: Vec<PhoneMessage>,
+    events: Vec<SessionEvent>,
+}
+
+impl Rig {
+    fn new(config: LiveConfig) -> Self {
+        let now = Instant::now();
+        let config = LiveConfig {
+            controller_id: Some(CONTROLLER.into()),
+            first_message_id: Some(100),
+            unix_base_ms: Some(1_760_000_000_000),
+            ..config
+        };
+        Self {
+            s: LiveSession::new(config, now),
+            g: GlassesWire::new(),
+            now,
+            heard: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Some(o) = self.s.poll_output() {
+            match o {
+                SessionOutput::ToGlasses(frame) => {
+                    if let Some(m) = self.g.receive(self.now, &frame) {
+                        self.heard.push(m);
+                    }
+                }
+                SessionOutput::Event(e) => self.events.push(e),
+            }
+        }
+    }
+
+    fn up(&mut self) {
+        self.s
+            .handle_input(self.now, SessionInput::LinkUp { mtu: 247 });
+        self.drain();
+    }
+
+    /// Runs the clock forward by `d`, firing every deadline on the way.
+    fn advance(&mut self, d: Duration) {
+        let end = self.now + d;
+        while let Some(at) = self.s.poll_timeout().filter(|at| *at <= end) {
+            self.now = self.now.max(at);
+            self.s.handle_timeout(self.now);
+            self.drain();
+        }
+        self.now = end;
+    }
+
+    fn glasses_say(&mut self, message: Value) {
+        let frames = self.g.encode(message, 0);
+        for f in frames {
+            self.s.handle_input(self.now, SessionInput::Packet(f));
+            self.drain();
+        }
+    }
+
+    fn bes_says(&mut self, outer: Value) {
+        let f = self.g.encode_bes(&outer);
+        self.s.handle_input(self.now, SessionInput::Packet(f));
+        self.drain();
+    }
+
+    fn app_types(&self) -> Vec<String> {
+        self.heard
+            .iter()
+            .filter_map(|m| match m {
+                PhoneMessage::App { json, .. } => json["type"].as_str().map(str::to_owned),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn last_app(&self, kind: &str) -> Option<(Value, bool, bool)> {
+        self.heard.iter().rev().find_map(|m| match m {
+            PhoneMessage::App { json, wake, binary } if json["type"] == kind => {
+                Some((json.clone(), *wake, *binary))
+            }
+            _ => None,
+        })
+    }
+
+    fn bes_names(&self) -> Vec<String> {
+        self.heard
+            .iter()
+            .filter_map(|m| match m {
+                PhoneMessage::Bes(o) => o["C"].as_str().map(str::to_owned),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Link up, `glasses_ready`, `version_info_1` with `build`: ready.
+    fn ready(&mut self, sid: Option<&str>, build: &str, caps: Option<Value>) {
+        self.up();
+        let mut ready = json!({ "type": "glasses_ready", "timestamp": 1 });
+        if let Some(s) = sid {
+            ready["sid"] = json!(s);
+        }
+        if let Some(c) = &caps {
+            ready["wire_caps"] = c.clone();
+        }
+        self.glasses_say(ready);
+        let mut version =
+            json!({ "type": "version_info_1", "app_version": "2.4.0", "build_number": build });
+        if let Some(s) = sid {
+            version["sid"] = json!(s);
+        }
+        self.glasses_say(version);
+        assert!(
+            self.s.is_ready(),
+            "ready after version_info: {:?}",
+            self.events
+        );
+    }
+
+    fn start(&mut self) -> u32 {
+        let start = StartStream {
+            stream_id: "sm4k2q7xa1".into(),
+            url: "rtmp://ingest.example.com/live/secret-key".into(),
+            telemetry: true,
+            ..Default::default()
+        };
+        let id = self.s.send(self.now, P::StartStream(start)).expect("sent");
+        self.drain();
+        // Chunks leave a pacing gap apart.
+        self.advance(Duration::from_millis(500));
+        id
+    }
+
+    fn acked(&self, request: u32) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Acked { request: r } if *r == request))
+    }
+}
+
+#[test]
+fn readiness_loop_sends_cs_hrt_and_phone_ready_with_wake_every_2_5_s_until_glasses_ready() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.up();
+    assert_eq!(r.bes_names(), ["cs_hrt"]);
+    let (ready, wake, _) = r.last_app("phone_ready").expect("phone_ready at once");
+    assert!(wake, "phone_ready wakes the SoC");
+    assert!(
+        ready.get("mId").is_none(),
+        "no mId before the build is known"
+    );
+    r.advance(Duration::from_millis(5_100));
+    assert_eq!(
+        r.app_types().iter().filter(|t| *t == "phone_ready").count(),
+        3
+    );
+    r.glasses_say(json!({ "type": "glasses_ready", "timestamp": 1, "sid": "a1b2c3d4" }));
+    let after: Vec<String> = r.app_types();
+    for t in ["set_ble_mtu", "request_wifi_status", "request_version"] {
+        assert!(
+            after.contains(&t.to_owned()),
+            "{t} after glasses_ready: {after:?}"
+        );
+    }
+    assert_eq!(
+        r.last_app("set_ble_mtu").map(|m| m.0["mtu"].clone()),
+        Some(json!(247))
+    );
+    assert!(r.bes_names().contains(&"cs_batv".to_owned()));
+    r.advance(Duration::from_secs(10));
+    assert_eq!(
+        r.app_types().iter().filter(|t| *t == "phone_ready").count(),
+        3,
+        "the loop stops at glasses_ready"
+    );
+    assert!(r.s.is_ready(), "ready without version_info after the wait");
+    let info = r.s.info().expect("info");
+    assert_eq!(info.model, "Mentra Live");
+}
+
+#[test]
+fn sr_hrt_ready_sends_phone_ready_and_a_booting_soc_on_low_battery_is_a_pairing_failure() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.up();
+    let before = r.app_types().len();
+    r.bes_says(json!({ "C": "sr_hrt", "B": { "ready": 0, "pt": 15, "charg": 0 } }));
+    assert!(
+        r.events
+            .contains(&SessionEvent::PairingBatteryLow { percent: 15 })
+    );
+    assert_eq!(r.app_types().len(), before);
+    r.bes_says(json!({ "C": "sr_hrt", "B": "{\"ready\":1,\"pt\":16,\"charg\":1}" }));
+    assert_eq!(r.app_types().len(), before + 1, "phone_ready on ready:1");
+}
+
+#[test]
+fn start_carries_the_controller_lease_fields_an_mid_and_is_acked_by_msg_ack() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let id = r.start();
+    let (start, wake, _) = r
+        .last_app("start_stream")
+        .expect("start_stream reassembled");
+    assert!(wake, "start wakes the SoC");
+    assert_eq!(start["controllerProbeVersion"], json!(1));
+    assert!(
+        start["controllerProbeVersion"].is_u64(),
+        "an integer, not true or \"1\""
+    );
+    assert_eq!(start["controllerId"], CONTROLLER);
+    assert_eq!(
+        start["streamUrl"],
+        "rtmp://ingest.example.com/live/secret-key"
+    );
+    assert_eq!(start["telemetry"], true);
+    let m_id = start["mId"].as_u64().expect("mId once build >= 5");
+    assert!(!r.acked(id));
+    r.glasses_say(json!({ "type": "msg_ack", "mId": m_id, "timestamp": 5 }));
+    assert!(r.acked(id));
+}
+
+#[test]
+fn an_unacked_message_is_sent_four_times_with_the_same_mid_then_fails() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let stop =
+        r.s.send(r.now, P::StopStream(StopStream::default()))
+            .expect("sent");
+    r.drain();
+    // Stop-and-wait: a second command waits for the first one's ack.
+    let ka = KeepStreamAlive {
+        stream_id: "sm4k2q7xa1".into(),
+        ack_id: "k1".into(),
+    };
+    let keep = r.s.send(r.now, P::KeepStreamAlive(ka)).expect("queued");
+    r.drain();
+    assert_eq!(
+        r.app_types()
+            .iter()
+            .filter(|t| *t == "keep_stream_alive")
+            .count(),
+        0
+    );
+    r.advance(Duration::from_millis(4_100));
+    let stops: Vec<u64> = r
+        .heard
+        .iter()
+        .filter_map(|m| match m {
+            PhoneMessage::App { json, .. } if json["type"] == "stop_stream" => json["mId"].as_u64(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stops.len(), 4, "one send and three retries");
+    assert!(stops.iter().all(|m| *m == stops[0]), "same mId every time");
+    assert!(r.events.contains(&SessionEvent::Failed {
+        request: stop,
+        reason: CommandFailure::NoAnswer { attempts: 4 },
+    }));
+    assert_eq!(
+        r.app_types()
+            .iter()
+            .filter(|t| *t == "keep_stream_alive")
+            .count(),
+        1
+    );
+    let (k, wake, _) = r
+        .last_app("keep_stream_alive")
+        .expect("keep-alive after the stop gave up");
+    assert!(!wake, "keep-alives do not wake the SoC");
+    r.glasses_say(json!({ "type": "msg_ack", "mId": k["mId"] }));
+    assert!(r.acked(keep));
+}
+
+#[test]
+fn probes_are_answered_at_once_ahead_of_a_waiting_command_and_foreign_ones_are_not() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.s.send(r.now, P::StopStream(StopStream::default()))
+        .expect("sent");
+    r.drain();
+    r.glasses_say(json!({
+        "type": "stream_controller_probe", "protocolVersion": 1, "streamId": "sm4k2q7xa1",
+        "controllerId": CONTROLLER, "probeId": "p-1",
+    }));
+    let (answer, wake, _) = r.last_app("stream_controller_response").expect("answered");
+    assert!(wake);
+    assert_eq!(answer["probeId"], "p-1");
+    assert_eq!(answer["streamId"], "sm4k2q7xa1");
+    assert_eq!(answer["controllerId"], CONTROLLER);
+    assert_eq!(answer["protocolVersion"], json!(1));
+    r.glasses_say(json!({
+        "type": "stream_controller_probe", "protocolVersion": 1, "streamId": "sm4k2q7xa1",
+        "controllerId": "another-phone", "probeId": "p-2",
+    }));
+    r.glasses_say(json!({
+        "type": "stream_controller_probe", "protocolVersion": true, "streamId": "sm4k2q7xa1",
+        "controllerId": CONTROLLER, "probeId": "p-3",
+    }));
+    assert_eq!(r.s.stats().probes_answered, 1);
+    assert_eq!(r.s.stats().probes_foreign, 1);
+}
+
+#[test]
+fn glasses_mids_are_acked_and_a_repeat_is_acked_again_but_delivered_once() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let wifi = json!({ "type": "wifi_status", "connected": true, "ssid": "home", "local_ip": "10.0.0.9", "mId": 4_611_686_018_427_387_904u64 });
+    r.glasses_say(wifi.clone());
+    r.glasses_say(wifi);
+    let acks = r
+        .heard
+        .iter()
+        .filter(|m| matches!(m, PhoneMessage::App { json, .. } if json["type"] == "msg_ack" && json["mId"] == json!(4_611_686_018_427_387_904u64)))
+        .count();
+    assert_eq!(acks, 2);
+    let delivered = r
+        .events
+        .iter()
+        .filter(|e| matches!(e, SessionEvent::Message(m) if matches!(m.body, G::WifiStatus(_))))
+        .count();
+    assert_eq!(delivered, 1);
+}
+
+#[test]
+fn wire_v2_negotiated_by_handshake_carries_compact_fragments_and_probes_still_answer() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(
+        Some("a1b2c3d4"),
+        "303006291",
+        Some(json!({ "binary": true, "k900_le": true, "proto": 2 })),
+    );
+    assert!(
+        r.heard.contains(&PhoneMessage::Handshake),
+        "handshake after version_info"
+    );
+    assert!(!r.s.wire_v2());
+    // The glasses answer it (they had not switched yet) and switch themselves.
+    let hs = r.g.switch_to_v2(0);
+    r.s.handle_input(r.now, SessionInput::Packet(hs));
+    r.drain();
+    assert!(r.s.wire_v2());
+    r.start();
+    let (start, _, binary) = r.last_app("start_stream").expect("start over v2");
+    assert!(binary, "0x40 fragments");
+    assert_eq!(start["controllerProbeVersion"], json!(1));
+    r.glasses_say(json!({
+        "type": "stream_controller_probe", "protocolVersion": 1, "streamId": "sm4k2q7xa1",
+        "controllerId": CONTROLLER, "probeId": "p-9",
+    }));
+    let (answer, _, binary) = r
+        .last_app("stream_controller_response")
+        .expect("answered over v2");
+    assert!(binary);
+    assert_eq!(answer["probeId"], "p-9");
+    // A compacted status from the glasses is expanded.
+    r.glasses_say(json!({ "type": "stream_status", "status": "streaming", "streamId": "sm4k2q7xa1", "kind": "lifecycle", "timestamp": 9 }));
+    assert!(r.events.iter().any(|e| matches!(e, SessionEvent::Message(m) if matches!(&m.body, G::StreamStatus(s) if s.stream_id == "sm4k2q7xa1" && s.state == 2))));
+}
+
+#[test]
+fn glasses_that_switch_first_turn_the_phone_to_v2_on_their_first_fragment() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.up();
+    r.glasses_say(
+        json!({ "type": "glasses_ready", "sid": "a1b2c3d4", "wire_caps": { "binary": true } }),
+    );
+    let hs = r.g.switch_to_v2(0);
+    r.s.handle_input(r.now, SessionInput::Packet(hs));
+    r.drain();
+    assert!(!r.s.wire_v2(), "their handshake before ours is ignored");
+    r.glasses_say(
+        json!({ "type": "version_info_1", "build_number": "303006291", "sid": "a1b2c3d4" }),
+    );
+    assert!(
+        r.s.wire_v2(),
+        "auto-enabled by a non-handshake 0x40 frame once build >= 5"
+    );
+    assert!(r.s.is_ready());
+}
+
+#[test]
+fn a_stale_revision_is_dropped_and_a_new_sid_means_the_glasses_app_restarted() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let status = |rev: i64, sid: &str| json!({ "type": "stream_status", "status": "streaming", "streamId": "sm4k2q7xa1", "revision": rev, "sid": sid });
+    r.glasses_say(status(4, "a1b2c3d4"));
+    r.glasses_say(status(3, "a1b2c3d4"));
+    assert_eq!(r.s.stats().stale_statuses, 1);
+    let downs = |r: &Rig| {
+        r.events
+            .iter()
+            .filter(|e| **e == SessionEvent::Down)
+            .count()
+    };
+    assert_eq!(downs(&r), 0);
+    r.glasses_say(json!({ "type": "glasses_ready", "sid": "ffff0000" }));
+    assert_eq!(
+        downs(&r),
+        1,
+        "the bridge hears the glasses leave, and asks what runs"
+    );
+    r.glasses_say(
+        json!({ "type": "version_info_1", "build_number": "303006291", "sid": "ffff0000" }),
+    );
+    assert!(r.s.is_ready());
+    r.glasses_say(status(0, "ffff0000"));
+    assert_eq!(
+        r.s.stats().stale_statuses,
+        1,
+        "revisions count anew in a new process"
+    );
+}
+
+#[test]
+fn sr_shut_reports_powering_off_and_the_session_goes_quiet() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.bes_says(json!({ "C": "sr_shut" }));
+    assert!(r.events.contains(&SessionEvent::PoweringOff));
+    assert!(r.events.contains(&SessionEvent::Down));
+    assert_eq!(
+        r.s.poll_timeout(),
+        None,
+        "no heartbeat, no liveness until a new link"
+    );
+}
+
+#[test]
+fn firmware_of_2025_gets_legacy_names_no_mids_and_an_ack_when_written() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.up();
+    r.glasses_say(json!({ "type": "glasses_ready", "timestamp": 1 }));
+    r.advance(Duration::from_secs(4));
+    assert!(r.s.is_ready());
+    assert_eq!(r.s.info().map(|i| i.transports.len()), Some(1), "RTMP only");
+    let id = r.start();
+    let (start, _, _) = r.last_app("start_rtmp_stream").expect("legacy name");
+    assert!(start.get("mId").is_none());
+    assert_eq!(
+        start["rtmpUrl"],
+        "rtmp://ingest.example.com/live/secret-key"
+    );
+    assert!(r.acked(id), "nothing will confirm it: acked when written");
+}
+
+#[test]
+fn forced_names_override_the_guess() {
+    let mut r = Rig::new(LiveConfig {
+        names: Some(CommandNames::Modern),
+        ..LiveConfig::default()
+    });
+    r.up();
+    r.glasses_say(json!({ "type": "glasses_ready" }));
+    r.advance(Duration::from_secs(4));
+    r.start();
+    assert!(r.last_app("start_stream").is_some());
+}
+
+#[test]
+fn heartbeats_every_30_s_and_the_battery_every_tenth() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let batv_before = r.bes_names().iter().filter(|n| *n == "cs_batv").count();
+    // Answer pings so the glasses stay alive.
+    for _ in 0..10 {
+        r.advance(Duration::from_secs(30));
+        r.glasses_say(json!({ "type": "pong" }));
+    }
+    let types = r.app_types();
+    assert_eq!(types.iter().filter(|t| *t == "ping").count(), 10);
+    assert_eq!(
+        types.iter().filter(|t| *t == "service_heartbeat").count(),
+        10
+    );
+    let (hb, wake, _) = r.last_app("service_heartbeat").expect("heartbeat");
+    assert!(!wake);
+    assert_eq!(hb["heartbeat_counter"], 9);
+    assert_eq!(
+        r.bes_names().iter().filter(|n| *n == "cs_batv").count(),
+        batv_before + 1
+    );
+    assert!(!r.events.contains(&SessionEvent::LivenessLost));
+    r.advance(Duration::from_secs(80));
+    assert!(
+        r.events.contains(&SessionEvent::LivenessLost),
+        "silent glasses are declared gone"
+    );
+}
+
+#[test]
+fn battery_charging_comes_from_the_bes_and_a_wifi_status_answers_the_oldest_request() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.bes_says(json!({ "C": "sr_hrt", "B": { "ready": 1, "pt": 60, "charg": 1 } }));
+    r.glasses_say(json!({ "type": "battery_status", "percent": 61, "charging": false }));
+    let last = r.events.iter().rev().find_map(|e| match e {
+        SessionEvent::Message(m) => match &m.body {
+            G::Battery(b) => Some(*b),
+            _ => None,
+        },
+        _ => None,
+    });
+    let b = last.expect("battery");
+    assert_eq!(b.level_percent, 61);
+    assert!(b.charging && b.active_charging, "the BES's charg wins");
+    let id =
+        r.s.send(r.now, P::GetWifiStatus(GetWifiStatus {}))
+            .expect("sent");
+    r.drain();
+    r.glasses_say(json!({ "type": "wifi_status", "connected": false, "ssid": "" }));
+    assert!(
+        r.events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Message(m) if m.reply_to == id))
+    );
+}
+
+#[test]
+fn link_down_fails_what_waits_and_a_bitrate_change_is_unsupported() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let e =
+        r.s.send(r.now, P::SetStreamBitrate(Default::default()))
+            .expect_err("firmware throttles itself");
+    assert!(e.to_string().contains("bitrate"), "{e}");
+    let stop =
+        r.s.send(r.now, P::StopStream(StopStream::default()))
+            .expect("sent");
+    r.drain();
+    r.s.handle_input(r.now, SessionInput::LinkDown);
+    r.drain();
+    assert!(r.events.contains(&SessionEvent::Failed {
+        request: stop,
+        reason: CommandFailure::LinkDown,
+    }));
+    assert_eq!(r.events.last(), Some(&SessionEvent::Down));
+    // mIds go on counting on the next link: the glasses remember them for 10 s.
+    r.events.clear();
+    r.heard.clear();
+    r.g.reset(false);
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.s.send(r.now, P::StopStream(StopStream::default()))
+        .expect("sent");
+    r.drain();
+    let (s, _, _) = r.last_app("stop_stream").expect("stop");
+    assert!(s["mId"].as_u64().expect("mId") > 100);
+}
