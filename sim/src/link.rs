@@ -60,6 +60,8 @@ struct Faults {
     latency: Duration,
     /// Packets vanish both ways, no event is reported.
     silent: bool,
+    /// What the phone writes is lost (a suspended app, as the glasses see it).
+    phone_muted: bool,
     /// A packet held back per direction, sent after the next one (a reordering).
     held_to_glasses: Option<Vec<u8>>,
     held_to_phone: Option<Vec<u8>>,
@@ -89,6 +91,7 @@ impl Shared {
     fn fate(&self, packet: Vec<u8>, to_glasses: bool) -> Fate {
         let mut f = self.faults();
         if f.silent
+            || (to_glasses && f.phone_muted)
             || (f.loss > 0.0 && {
                 let p = f.loss;
                 f.rng.chance(p)
@@ -150,6 +153,7 @@ pub fn sim_link(config: SimLinkConfig) -> (SimLink, GlassesPort, LinkControl) {
             reorder: 0.0,
             latency: config.latency,
             silent: false,
+            phone_muted: false,
             held_to_glasses: None,
             held_to_phone: None,
         }),
@@ -253,6 +257,12 @@ impl LinkControl {
     /// walked out of range and the link has not noticed yet.
     pub fn set_silent(&self, silent: bool) {
         self.shared.faults().silent = silent;
+    }
+
+    /// While muted, everything the phone writes is lost and the glasses still reach the
+    /// phone: an app that stopped answering (suspended, as the glasses see it).
+    pub fn set_phone_muted(&self, muted: bool) {
+        self.shared.faults().phone_muted = muted;
     }
 }
 

@@ -15,8 +15,10 @@ use mentra_sim::cloud::{
     CloudSim, CloudSimConfig, StartSpec, StreamScript, keep_alive_command, start_command,
     stop_command,
 };
-use mentra_sim::glasses::{GlassesHandle, GlassesSimConfig, spawn_glasses};
-use mentra_sim::link::{LinkControl, SimLinkConfig, sim_link};
+use mentra_sim::glasses::{
+    GlassesHandle, GlassesSimConfig, LiveSimConfig, spawn_glasses, spawn_live_glasses,
+};
+use mentra_sim::link::{GlassesPort, LinkControl, SimLinkConfig, sim_link};
 
 pub const TOKEN: &str = "test-core-token";
 
@@ -69,9 +71,65 @@ pub async fn rig_speaking(mtu: u16, glasses: GlassesSimConfig, generation: Cloud
         url,
         Arc::new(TcpConnector),
         mtu,
-        glasses,
+        move |port| spawn_glasses(glasses, port),
         BridgeConfig::default(),
     )
+}
+
+/// The bridge against the cloud simulator on a real 127.0.0.1 socket and the Mentra Live
+/// personality of the glasses simulator, the bridge told the dialect.
+pub async fn live_rig(
+    mtu: u16,
+    glasses: GlassesSimConfig,
+    live: LiveSimConfig,
+    generation: CloudGeneration,
+) -> Rig {
+    let cloud = CloudSim::start(CloudSimConfig {
+        token: Some(TOKEN.into()),
+        generation,
+        ..Default::default()
+    })
+    .await
+    .expect("cloud simulator binds 127.0.0.1");
+    let url = cloud.url();
+    build(
+        cloud,
+        url,
+        Arc::new(TcpConnector),
+        mtu,
+        move |port| spawn_live_glasses(glasses, live, port),
+        live_bridge(),
+    )
+}
+
+/// In memory under the paused clock: the Mentra Live personality.
+pub fn virtual_live_rig(
+    glasses: GlassesSimConfig,
+    live: LiveSimConfig,
+    bridge: BridgeConfig,
+) -> Rig {
+    let (cloud, connector) = CloudSim::in_memory(CloudSimConfig {
+        token: Some(TOKEN.into()),
+        generation: CloudGeneration::V2026,
+        ..Default::default()
+    });
+    let url = cloud.url();
+    build(
+        cloud,
+        url,
+        connector,
+        247,
+        move |port| spawn_live_glasses(glasses, live, port),
+        bridge,
+    )
+}
+
+/// Bridge settings for Mentra Live glasses on a link that does not say its dialect.
+pub fn live_bridge() -> BridgeConfig {
+    BridgeConfig {
+        dialect: Some(mentra_bridge::glasses::Dialect::MentraLive),
+        ..Default::default()
+    }
 }
 
 /// Everything in memory (no socket), so the test can run under tokio's paused clock and play
@@ -93,7 +151,14 @@ pub fn virtual_rig_speaking(
         ..Default::default()
     });
     let url = cloud.url();
-    build(cloud, url, connector, mtu, glasses, bridge)
+    build(
+        cloud,
+        url,
+        connector,
+        mtu,
+        move |port| spawn_glasses(glasses, port),
+        bridge,
+    )
 }
 
 fn build(
@@ -101,14 +166,14 @@ fn build(
     url: String,
     connector: Arc<dyn CloudConnector>,
     mtu: u16,
-    glasses: GlassesSimConfig,
+    glasses: impl FnOnce(GlassesPort) -> GlassesHandle,
     mut config: BridgeConfig,
 ) -> Rig {
     let (phone_end, glasses_end, link) = sim_link(SimLinkConfig {
         mtu,
         ..Default::default()
     });
-    let glasses = spawn_glasses(glasses, glasses_end);
+    let glasses = glasses(glasses_end);
     config.cloud = CloudConfig {
         url,
         token: Redacted::new(TOKEN.into()),

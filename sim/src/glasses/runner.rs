@@ -14,6 +14,7 @@ use tracing::debug;
 
 use super::config::{GlassesSimConfig, RtmpBehaviour};
 use super::firmware::{CameraView, GlassesSim, SimInput};
+use super::live::{LiveFirmware, LiveGlasses, LiveSimConfig};
 use super::port::Port;
 use crate::link::PortEvent;
 use crate::video::FfmpegEncoder;
@@ -23,8 +24,23 @@ use crate::video::FfmpegEncoder;
 pub struct GlassesHandle {
     control: mpsc::Sender<SimInput>,
     sent: Arc<Mutex<Vec<GlassesToPhone>>>,
+    /// The Mentra Live personality's messages both ways, as JSON (empty in our dialect).
+    json: Arc<Mutex<JsonLog>>,
     camera: Arc<Mutex<CameraView>>,
     task: JoinHandle<()>,
+}
+
+/// What a Mentra Live personality said and heard, as JSON.
+#[derive(Debug, Default, Clone)]
+pub struct JsonLog {
+    /// Messages the glasses sent.
+    pub sent: Vec<serde_json::Value>,
+    /// Messages the phone sent.
+    pub heard: Vec<serde_json::Value>,
+    /// Controller probe answers the lease accepted.
+    pub accepted_answers: u64,
+    /// Phone messages that came as Wire v2 fragments.
+    pub binary_heard: u64,
 }
 
 impl GlassesHandle {
@@ -66,7 +82,16 @@ impl GlassesHandle {
             .clone()
     }
 
-    /// Every message the glasses sent so far, in order.
+    /// The Mentra Live personality's messages so far (empty in our dialect).
+    pub fn json(&self) -> JsonLog {
+        self.json
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every message the glasses sent so far, in order. For the Mentra Live personality: what
+    /// the camera underneath said, in our model (see [`GlassesHandle::json`] for the wire).
     pub fn sent(&self) -> Vec<GlassesToPhone> {
         self.sent
             .lock()
@@ -173,6 +198,70 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
     GlassesHandle {
         control,
         sent,
+        json: Arc::default(),
+        camera,
+        task,
+    }
+}
+
+/// Starts the Mentra Live personality on the current runtime: the same camera, speaking
+/// today's firmware's JSON wire (K900 frames, one per packet).
+pub fn spawn_live_glasses(
+    mut config: GlassesSimConfig,
+    live: LiveSimConfig,
+    mut port: impl Port,
+) -> GlassesHandle {
+    if live.firmware == LiveFirmware::Y2026 {
+        // Keep-alives are receipts only: the controller lease ends abandoned streams.
+        config.keep_alive_timeout = std::time::Duration::from_secs(365 * 24 * 3600);
+    }
+    let (control, mut control_rx) = mpsc::channel(16);
+    let json = Arc::new(Mutex::new(JsonLog::default()));
+    let log = Arc::clone(&json);
+    let camera = Arc::new(Mutex::new(CameraView::default()));
+    let view = Arc::clone(&camera);
+    let seed = config.seed;
+    let task = tokio::spawn(async move {
+        let now = Instant::now().into_std();
+        let mut g = LiveGlasses::new(GlassesSim::new(config, now), live, seed, now);
+        loop {
+            let deadline = g.poll_timeout().map(Instant::from_std);
+            tokio::select! {
+                biased;
+                event = port.next() => {
+                    let now = Instant::now().into_std();
+                    match event {
+                        None => return,
+                        Some(PortEvent::Connected { .. }) => g.connected(now),
+                        Some(PortEvent::Disconnected) => g.disconnected(now),
+                        Some(PortEvent::Packet(p)) => g.handle_frame(now, &p),
+                    }
+                }
+                input = control_rx.recv() => match input {
+                    Some(input) => g.core_input(Instant::now().into_std(), input),
+                    None => return,
+                },
+                _ = async { match deadline { Some(at) => sleep_until(at).await, None => std::future::pending().await } } => {
+                    g.handle_timeout(Instant::now().into_std());
+                }
+            }
+            *view.lock().unwrap_or_else(PoisonError::into_inner) = g.core().camera();
+            {
+                let mut l = log.lock().unwrap_or_else(PoisonError::into_inner);
+                l.sent.extend(g.take_sent());
+                l.heard.extend(g.take_heard());
+                l.accepted_answers = g.accepted_answers();
+                l.binary_heard = g.binary_heard();
+            }
+            while let Some(frame) = g.poll_output() {
+                port.send(frame).await;
+            }
+        }
+    });
+    GlassesHandle {
+        control,
+        sent: Arc::default(),
+        json,
         camera,
         task,
     }

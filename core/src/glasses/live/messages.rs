@@ -271,6 +271,14 @@ pub(crate) fn bes(name: &str, outer: &Value) -> Inbound {
 /// Reads one glasses message (already unwrapped, reassembled and expanded).
 pub(crate) fn inbound(m: &Value) -> Inbound {
     let Some(kind) = str_of(m, "type") else {
+        // 2025 firmware answered `get_rtmp_status` without a type.
+        if str_of(m, "status").is_some() {
+            return Inbound::Status {
+                status: status(m),
+                sid: None,
+                revision: None,
+            };
+        }
         return Inbound::Ignored("(no type)".into());
     };
     let sid = || str_of(m, "sid").map(str::to_owned);

@@ -51,6 +51,9 @@ pub enum SimInput {
     RefuseHellos(u32),
     /// Test knob: report the current stream in a state this protocol version does not have.
     EmitUnknownStatus,
+    /// The camera stops at once and says nothing (a front-end that speaks for it, such as the
+    /// Mentra Live personality's controller lease, reports the end itself).
+    Abort,
 }
 
 /// What the camera is doing, for observers (tests and the whole-bridge simulation).
@@ -231,6 +234,16 @@ impl GlassesSim {
         }
     }
 
+    /// On a charger.
+    pub fn charging(&self) -> bool {
+        self.config.charging
+    }
+
+    /// On Wi-Fi.
+    pub fn wifi_connected(&self) -> bool {
+        self.config.wifi_connected
+    }
+
     /// Battery level, percent.
     pub fn battery_percent(&self) -> f64 {
         self.battery
@@ -294,6 +307,7 @@ impl GlassesSim {
                 self.config.die_after = None;
             }
             SimInput::RefuseHellos(n) => self.refuse_hellos = n,
+            SimInput::Abort => self.go_idle(),
             SimInput::EmitUnknownStatus => {
                 if let Some(stream) = self.live_stream() {
                     let mut status = self.status(&stream, StreamState::Streaming, now);
