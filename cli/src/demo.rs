@@ -12,7 +12,9 @@ use clap::Args;
 use mentra_bridge::cloud::{BackoffConfig, CloudConfig};
 use mentra_bridge::{Bridge, BridgeConfig, Redacted};
 use mentra_sim::cloud::{CloudSim, CloudSimConfig, StreamScript, run_stream_script};
-use mentra_sim::glasses::{GlassesSimConfig, RtmpBehaviour, spawn_glasses};
+use mentra_sim::glasses::{
+    GlassesSimConfig, LiveSimConfig, RtmpBehaviour, spawn_glasses, spawn_live_glasses,
+};
 use mentra_sim::link::{SimLinkConfig, sim_link};
 use mentra_sim::video::{RealVideoTools, RtmpServer, processes_with_arg};
 
@@ -51,6 +53,10 @@ pub(crate) struct DemoArgs {
     /// cloud streams RTMP, so the demo then streams to an rtmps:// ingest.
     #[arg(long, value_enum, default_value_t = crate::Protocol::P2026)]
     cloud: crate::Protocol,
+    /// The simulated glasses: `sim` speaks our protobuf schema; `mentra-live` plays today's
+    /// Mentra Live firmware (K900 JSON, Wire v2, the controller lease).
+    #[arg(long, value_enum, default_value_t = crate::GlassesChoice::Sim)]
+    glasses: crate::GlassesChoice,
 }
 
 const TOKEN: &str = "demo-core-token";
@@ -101,11 +107,21 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
         },
         None => GlassesSimConfig::default(),
     };
-    let glasses = spawn_glasses(glasses_config, glasses_end);
+    let live = args.glasses == crate::GlassesChoice::MentraLive;
+    let glasses = if live {
+        spawn_live_glasses(glasses_config, LiveSimConfig::default(), glasses_end)
+    } else {
+        spawn_glasses(glasses_config, glasses_end)
+    };
     printer.say(
         "demo",
         &format!(
-            "glasses simulator on a simulated BLE link, MTU {}",
+            "glasses simulator ({}) on a simulated BLE link, MTU {}",
+            if live {
+                "Mentra Live, 2026 firmware"
+            } else {
+                "mentra-proto"
+            },
             args.mtu
         ),
     );
@@ -120,6 +136,7 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
             },
             ..Default::default()
         },
+        dialect: live.then_some(mentra_bridge::glasses::Dialect::MentraLive),
         ..Default::default()
     };
     let bridge = Bridge::start(config, Box::new(phone_end)).map_err(|e| e.to_string())?;

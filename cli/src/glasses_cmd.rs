@@ -25,6 +25,10 @@ pub(crate) struct LinkArgs {
     /// Seconds to wait for the glasses.
     #[arg(long, default_value_t = 30)]
     connect_timeout: u64,
+    /// What the glasses speak: mentra-proto (our schema) or mentra-live (today's Mentra Live
+    /// firmware). Default: found from the BLE service; mentra-proto over TCP and sim.
+    #[arg(long, value_enum)]
+    dialect: Option<crate::DialectArg>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,9 +121,14 @@ struct Connected {
 
 async fn connect(args: &LinkArgs) -> Result<Connected, String> {
     let printer = Printer::new(Instant::now());
-    let (link, sim) = crate::link::open(&args.link, 247)?;
+    let dialect = args.dialect.map(crate::DialectArg::dialect);
+    let (link, sim) = crate::link::open(&args.link, 247, dialect)?;
     // No cloud URL: local control; the bridge keeps streams alive itself.
-    let bridge = Bridge::start(BridgeConfig::default(), link).map_err(|e| e.to_string())?;
+    let config = BridgeConfig {
+        dialect,
+        ..Default::default()
+    };
+    let bridge = Bridge::start(config, link).map_err(|e| e.to_string())?;
     let handle = bridge.handle();
     let mut events = handle.subscribe();
     let spinner = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];

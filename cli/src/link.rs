@@ -1,7 +1,12 @@
-//! `--link` for every command: `sim`, `ble`, `ble:ID`, or `tcp://HOST:PORT`.
+//! `--link` for every command: `sim`, `ble`, `ble:ID`, or `tcp://HOST:PORT`, in the dialect
+//! `--dialect` names (BLE finds it from the GATT service when none is given).
 
-use mentra_bridge::glasses::{BleLink, BleLinkConfig, GlassesLink, TcpLink, TcpLinkConfig};
-use mentra_sim::glasses::{GlassesHandle, GlassesSimConfig, spawn_glasses};
+use mentra_bridge::glasses::{
+    BleLink, BleLinkConfig, Dialect, GlassesLink, TcpLink, TcpLinkConfig,
+};
+use mentra_sim::glasses::{
+    GlassesHandle, GlassesSimConfig, LiveSimConfig, spawn_glasses, spawn_live_glasses,
+};
 use mentra_sim::link::{SimLinkConfig, sim_link};
 
 /// What `--link` accepts, for error messages.
@@ -11,13 +16,21 @@ const LINK_HELP: &str = "sim | ble | ble:ID (from `mentra-bridge scan`) | tcp://
 pub(crate) fn open(
     spec: &str,
     mtu: u16,
+    dialect: Option<Dialect>,
 ) -> Result<(Box<dyn GlassesLink>, Option<GlassesHandle>), String> {
     if spec == "sim" {
         let (phone_end, glasses_end, _control) = sim_link(SimLinkConfig {
             mtu,
             ..Default::default()
         });
-        let glasses = spawn_glasses(GlassesSimConfig::default(), glasses_end);
+        let glasses = match dialect {
+            Some(Dialect::MentraLive) => spawn_live_glasses(
+                GlassesSimConfig::default(),
+                LiveSimConfig::default(),
+                glasses_end,
+            ),
+            _ => spawn_glasses(GlassesSimConfig::default(), glasses_end),
+        };
         return Ok((Box::new(phone_end), Some(glasses)));
     }
     if let Some(address) = spec.strip_prefix("tcp://") {
@@ -26,7 +39,11 @@ pub(crate) fn open(
                 "--link {spec}: give the glasses as tcp://HOST:PORT"
             ));
         }
-        return Ok((Box::new(TcpLink::new(TcpLinkConfig::new(address))), None));
+        let config = TcpLinkConfig {
+            dialect: dialect.unwrap_or_default(),
+            ..TcpLinkConfig::new(address)
+        };
+        return Ok((Box::new(TcpLink::new(config)), None));
     }
     if spec == "ble" || spec.starts_with("ble:") {
         let config = BleLinkConfig {

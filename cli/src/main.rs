@@ -70,8 +70,29 @@ impl Protocol {
 /// Which glasses to talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum GlassesChoice {
-    /// The built-in glasses simulator (real links come later).
+    /// The built-in glasses simulator, speaking our protobuf schema.
     Sim,
+    /// The built-in glasses simulator as Mentra Live glasses with 2026 firmware (K900 JSON,
+    /// Wire v2, the controller lease).
+    MentraLive,
+}
+
+/// The wire a pair of glasses speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DialectArg {
+    /// Our protobuf schema (proto/).
+    MentraProto,
+    /// Today's Mentra Live firmware: K900-framed JSON and BLE Wire v2.
+    MentraLive,
+}
+
+impl DialectArg {
+    pub(crate) fn dialect(self) -> mentra_bridge::glasses::Dialect {
+        match self {
+            DialectArg::MentraProto => mentra_bridge::glasses::Dialect::MentraProto,
+            DialectArg::MentraLive => mentra_bridge::glasses::Dialect::MentraLive,
+        }
+    }
 }
 
 fn main() -> ExitCode {

@@ -32,6 +32,11 @@ pub(crate) struct RunArgs {
     /// the LAN (try `mentra-glasses-sim --tcp 127.0.0.1:7000`).
     #[arg(long, value_name = "LINK")]
     link: Option<String>,
+    /// What the glasses speak: mentra-proto (our schema) or mentra-live (today's Mentra Live
+    /// firmware). Default: found from the BLE service; mentra-proto over TCP; the choice of
+    /// --glasses for the simulator.
+    #[arg(long, value_enum)]
+    dialect: Option<crate::DialectArg>,
     /// ATT MTU of the simulated glasses link.
     #[arg(long, default_value_t = 247, value_parser = clap::value_parser!(u16).range(23..=517))]
     mtu: u16,
@@ -44,10 +49,15 @@ pub(crate) struct RunArgs {
 pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
     let t0 = Instant::now();
     let printer = Printer::new(t0);
-    let link = args.link.as_deref().unwrap_or(match args.glasses {
-        GlassesChoice::Sim => "sim",
-    });
-    let (link, glasses) = crate::link::open(link, args.mtu)?;
+    let link = args.link.as_deref().unwrap_or("sim");
+    let dialect = args
+        .dialect
+        .map(crate::DialectArg::dialect)
+        .or(match args.glasses {
+            GlassesChoice::MentraLive => Some(mentra_bridge::glasses::Dialect::MentraLive),
+            GlassesChoice::Sim => None,
+        });
+    let (link, glasses) = crate::link::open(link, args.mtu, dialect)?;
     let config = BridgeConfig {
         cloud: CloudConfig {
             url: args.cloud,
@@ -55,6 +65,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
             generation: args.protocol.generation(),
             ..Default::default()
         },
+        dialect,
         ..Default::default()
     };
     let bridge = Bridge::start(config, link).map_err(|e| e.to_string())?;

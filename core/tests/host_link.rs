@@ -13,9 +13,9 @@ use common::*;
 use mentra_bridge::BridgeConfig;
 use mentra_bridge::bridge::spawn;
 use mentra_bridge::cloud::{BackoffConfig, CloudConfig};
-use mentra_bridge::glasses::{GlassesLink, HostTransport, LinkEvent, host_link};
+use mentra_bridge::glasses::{Dialect, GlassesLink, HostTransport, LinkEvent, host_link};
 use mentra_sim::cloud::{CloudSim, CloudSimConfig, run_stream_script};
-use mentra_sim::glasses::spawn_glasses;
+use mentra_sim::glasses::{GlassesHandle, LiveSimConfig, spawn_glasses, spawn_live_glasses};
 use mentra_sim::link::{SimLinkConfig, sim_link};
 use tokio::sync::mpsc;
 
@@ -32,11 +32,34 @@ impl HostTransport for Host {
 
 #[tokio::test(start_paused = true)]
 async fn a_full_stream_over_a_host_link() {
+    let (cloud, glasses) = stream_over_a_host_link(None).await;
+    assert_eq!(cloud_saw(&cloud), glasses_said(&glasses));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_stream_over_a_host_link_to_mentra_live_glasses_the_app_named() {
+    let (_cloud, glasses) = stream_over_a_host_link(Some(Dialect::MentraLive)).await;
+    let json = glasses.json();
+    assert!(json.heard.iter().any(|m| m["type"] == "start_stream"));
+    assert!(
+        json.accepted_answers >= 1,
+        "probes answered over the app's stack"
+    );
+}
+
+/// A scripted stream over a host link; `dialect` is what the app says it found (Mentra Live's
+/// service), `None` our own.
+async fn stream_over_a_host_link(dialect: Option<Dialect>) -> (CloudSim, GlassesHandle) {
     let (mut radio, glasses_end, _control) = sim_link(SimLinkConfig {
         mtu: 185,
         ..Default::default()
     });
-    let glasses = spawn_glasses(quick_glasses(), glasses_end);
+    let glasses = match dialect {
+        Some(Dialect::MentraLive) => {
+            spawn_live_glasses(quick_glasses(), LiveSimConfig::default(), glasses_end)
+        }
+        _ => spawn_glasses(quick_glasses(), glasses_end),
+    };
     let (writes, mut to_radio) = mpsc::unbounded_channel();
     let (link, handle) = host_link(Arc::new(Host { radio: writes }));
     // The host's radio task: packets out, and connection events and notifications in.
@@ -48,7 +71,12 @@ async fn a_full_stream_over_a_host_link() {
                     None => return,
                 },
                 e = radio.next_event() => match e {
-                    Some(LinkEvent::Up { mtu }) => { let _ = handle.connected(mtu); }
+                    Some(LinkEvent::Up { mtu }) => {
+                        let _ = match dialect {
+                            Some(d) => handle.connected_as(mtu, d),
+                            None => handle.connected(mtu),
+                        };
+                    }
                     Some(LinkEvent::Packet(p)) => { let _ = handle.received(p); }
                     Some(LinkEvent::Down { reason }) => { let _ = handle.disconnected(reason); }
                     None => return,
@@ -73,6 +101,7 @@ async fn a_full_stream_over_a_host_link() {
         .await
         .expect("the stream completes over the host link");
     assert_eq!(report.acked.len(), 3);
-    assert_eq!(cloud_saw(&cloud), glasses_said(&glasses));
+    assert_eq!(report.statuses.last().map(String::as_str), Some("stopped"));
     bridge.shutdown().await;
+    (cloud, glasses)
 }

@@ -1,6 +1,7 @@
 //! The stream scenario over the TCP link: the bridge's `TcpLink` against the glasses simulator
 //! run as a process (`mentra-glasses-sim --tcp 127.0.0.1:0`), with the cloud simulator on
-//! 127.0.0.1. Plus: the link reconnects by itself after the glasses drop it.
+//! 127.0.0.1, in both dialects (the Mentra Live personality's 2025 and 2026 firmware too).
+//! Plus: the link reconnects by itself after the glasses drop it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failure
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use mentra_bridge::bridge::spawn;
 use mentra_bridge::cloud::{CloudConfig, TcpConnector};
-use mentra_bridge::glasses::{GlassesLink, LinkEvent, TCP_MTU, TcpLink, TcpLinkConfig};
+use mentra_bridge::glasses::{Dialect, GlassesLink, LinkEvent, TCP_MTU, TcpLink, TcpLinkConfig};
 use mentra_bridge::{BridgeConfig, Redacted};
 use mentra_sim::cloud::{CloudSim, CloudSimConfig, StreamScript, run_stream_script};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -18,8 +19,31 @@ use tokio::process::Command;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_stream_over_tcp_to_the_glasses_simulator_process() {
+    full_stream_over_tcp(&[], Dialect::MentraProto).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_stream_over_tcp_to_mentra_live_glasses_with_2026_firmware() {
+    full_stream_over_tcp(
+        &["--dialect", "mentra-live", "--firmware", "2026"],
+        Dialect::MentraLive,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_stream_over_tcp_to_mentra_live_glasses_with_2025_firmware() {
+    full_stream_over_tcp(
+        &["--dialect", "mentra-live", "--firmware", "2025"],
+        Dialect::MentraLive,
+    )
+    .await;
+}
+
+async fn full_stream_over_tcp(extra: &[&str], dialect: Dialect) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mentra-glasses-sim"))
         .args(["--tcp", "127.0.0.1:0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -44,9 +68,21 @@ async fn a_full_stream_over_tcp_to_the_glasses_simulator_process() {
         },
         ..Default::default()
     };
-    let link = TcpLink::new(TcpLinkConfig::new(address));
+    // The link says what it speaks; the bridge needs no setting.
+    let link = TcpLink::new(TcpLinkConfig {
+        dialect,
+        ..TcpLinkConfig::new(address)
+    });
     let bridge = spawn(config, Box::new(link), Arc::new(TcpConnector)).unwrap();
+    // 2025 firmware pushes RTMP only (the bridge refuses WHIP for it, saying why).
+    let rtmp_only = extra.contains(&"2025");
     let script = StreamScript {
+        url: if rtmp_only {
+            "rtmps://ingest.example.com/live/stcp-key".into()
+        } else {
+            StreamScript::default().url
+        },
+        managed: !rtmp_only,
         stream_id: "stcp".into(),
         keep_alives: 2,
         keep_alive_interval: Duration::from_millis(200),

@@ -6,7 +6,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mentra_sim::glasses::{GlassesSimConfig, RtmpBehaviour, TcpGlassesPort, spawn_glasses};
+use mentra_bridge::glasses::Dialect;
+use mentra_sim::glasses::{
+    GlassesSimConfig, LiveFirmware, LiveSimConfig, RtmpBehaviour, TcpGlassesPort, spawn_glasses,
+    spawn_live_glasses,
+};
 
 /// Simulated Mentra Live glasses, reachable over TCP.
 #[derive(Debug, Parser)]
@@ -36,6 +40,14 @@ struct Args {
     /// The ffmpeg to run with --real-video.
     #[arg(long, default_value = "ffmpeg", value_name = "PATH")]
     ffmpeg: std::path::PathBuf,
+    /// What the glasses speak: mentra-proto (our schema, length-prefixed packets) or
+    /// mentra-live (today's Mentra Live firmware: K900 frames back to back).
+    #[arg(long, default_value = "mentra-proto")]
+    dialect: Dialect,
+    /// With --dialect mentra-live: the firmware generation, 2025 (v1, RTMP names, no lease)
+    /// or 2026 (Wire v2, the controller lease).
+    #[arg(long, default_value = "2026")]
+    firmware: LiveFirmware,
 }
 
 fn main() -> ExitCode {
@@ -59,7 +71,7 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let (port, address) = match TcpGlassesPort::bind(&args.tcp).await {
+        let (port, address) = match TcpGlassesPort::bind_speaking(&args.tcp, args.dialect).await {
             Ok(bound) => bound,
             Err(e) => {
                 eprintln!("error: cannot listen on {}: {e}", args.tcp);
@@ -82,7 +94,25 @@ fn main() -> ExitCode {
             ffmpeg: args.ffmpeg,
             ..Default::default()
         };
-        let _glasses = spawn_glasses(config, port);
+        if args.dialect == Dialect::MentraLive && args.real_video {
+            eprintln!(
+                "note: --real-video runs with the mentra-proto dialect only; simulating video"
+            );
+        }
+        let _glasses = match args.dialect {
+            Dialect::MentraLive => {
+                let config = GlassesSimConfig {
+                    rtmp: RtmpBehaviour::Works,
+                    ..config
+                };
+                let live = LiveSimConfig {
+                    firmware: args.firmware,
+                    ..Default::default()
+                };
+                spawn_live_glasses(config, live, port)
+            }
+            Dialect::MentraProto => spawn_glasses(config, port),
+        };
         // Tests read this line to learn the port.
         println!("listening on {address}");
         let _ = tokio::signal::ctrl_c().await;

@@ -139,6 +139,11 @@ pub struct LiveSession {
     /// The BES's charging bit (the only truthful one).
     bes_charging: Option<bool>,
     pairing_warned: bool,
+    /// The BES said the SoC is still booting (`ready:0`) on this link.
+    soc_booting: bool,
+    /// The last battery reading delivered, and when (repeats within a few seconds are not
+    /// news: the BES and the glasses app report the same reading at connect).
+    last_battery: Option<(crate::wire::proto::Battery, Instant)>,
     /// What the glasses said before the session was ready, for after.
     early: VecDeque<glasses_to_phone::Body>,
     heartbeat_at: Option<Instant>,
@@ -162,6 +167,8 @@ const HANDSHAKE_RETRY: Duration = Duration::from_secs(5);
 const HANDSHAKE_ATTEMPTS: u8 = 3;
 /// Every 10th heartbeat also asks the BES for the battery.
 const BATTERY_EVERY: u64 = 10;
+/// A battery reading equal to the last one, this soon, is not delivered again.
+const BATTERY_REPEAT: Duration = Duration::from_secs(10);
 /// The BES2700's MTU limit.
 const BES_MTU: u16 = 509;
 /// Pairing is refused at or below this battery level while the SoC boots.
@@ -203,6 +210,8 @@ impl LiveSession {
             revision: None,
             bes_charging: None,
             pairing_warned: false,
+            soc_booting: false,
+            last_battery: None,
             early: VecDeque::new(),
             heartbeat_at: None,
             heartbeats: 0,
@@ -397,6 +406,8 @@ impl LiveSession {
         self.revision = None;
         self.bes_charging = None;
         self.pairing_warned = false;
+        self.soc_booting = false;
+        self.last_battery = None;
         self.seen.clear();
         self.last_rx = now;
         self.liveness_reported = false;
@@ -957,10 +968,14 @@ impl LiveSession {
                     self.bes_charging = charging;
                 }
                 if let Phase::Readying { .. } = self.phase {
-                    if ready {
+                    if ready && self.soc_booting {
+                        // The SoC just finished booting: say hello now, not at the next tick.
+                        self.soc_booting = false;
                         self.phone_ready(now);
-                    } else if percent.is_some_and(|p| p <= PAIRING_BATTERY) && !self.pairing_warned
-                    {
+                    } else if !ready {
+                        self.soc_booting = true;
+                    }
+                    if percent.is_some_and(|p| p <= PAIRING_BATTERY) && !self.pairing_warned {
                         self.pairing_warned = true;
                         self.report(SessionEvent::PairingBatteryLow {
                             percent: percent.unwrap_or(0),
@@ -969,7 +984,7 @@ impl LiveSession {
                 }
                 if let Some(p) = percent {
                     let b = messages::battery(p, self.bes_charging.unwrap_or(false), voltage_mv);
-                    self.deliver(0, glasses_to_phone::Body::Battery(b));
+                    self.battery(now, b);
                 }
             }
             Inbound::BesBattery {
@@ -978,14 +993,14 @@ impl LiveSession {
             } => {
                 if let Some(p) = percent {
                     let b = messages::battery(p, self.bes_charging.unwrap_or(false), voltage_mv);
-                    self.deliver(0, glasses_to_phone::Body::Battery(b));
+                    self.battery(now, b);
                 }
             }
             Inbound::Model(glasses_to_phone::Body::Battery(b)) => {
                 // The BES's charging bit wins over the glasses app's guess.
                 let charging = self.bes_charging.unwrap_or(b.charging);
                 let b = messages::battery(b.level_percent, charging, None);
-                self.deliver(0, glasses_to_phone::Body::Battery(b));
+                self.battery(now, b);
             }
             Inbound::Model(body @ glasses_to_phone::Body::WifiStatus(_)) => {
                 let reply_to = self.wifi_requests.pop_front().unwrap_or(0);
@@ -1062,6 +1077,21 @@ impl LiveSession {
             "probeId": p.probe_id,
         });
         self.message(now, answer, true, m_id, true);
+    }
+
+    fn battery(&mut self, now: Instant, b: crate::wire::proto::Battery) {
+        let same = |old: &crate::wire::proto::Battery| {
+            old.level_percent == b.level_percent
+                && old.charging == b.charging
+                && old.active_charging == b.active_charging
+        };
+        if let Some((old, at)) = &self.last_battery {
+            if same(old) && now.saturating_duration_since(*at) < BATTERY_REPEAT {
+                return;
+            }
+        }
+        self.last_battery = Some((b, now));
+        self.deliver(0, glasses_to_phone::Body::Battery(b));
     }
 
     fn deliver(&mut self, reply_to: u32, body: glasses_to_phone::Body) {
