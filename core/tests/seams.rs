@@ -434,7 +434,7 @@ async fn seam_16_an_app_callback_that_throws_cannot_kill_the_bridge() {
     let (cloud, connector) = CloudSim::in_memory(CloudSimConfig::default());
     let (phone_end, glasses_end, _link) = sim_link(SimLinkConfig::default());
     let glasses = spawn_glasses(quick_glasses(), glasses_end);
-    let (host, app, _pump) = mentra_sim::world::app_stack(phone_end);
+    let (host, app, _pump) = mentra_sim::world::app_stack(phone_end, None);
     let config = BridgeConfig {
         cloud: mentra_bridge::cloud::CloudConfig {
             url: cloud.url(),

@@ -70,7 +70,10 @@ impl Driver {
             let mut link_open = true;
             let mut cloud_open = true;
             loop {
-                let deadline = earliest(self.session.poll_timeout(), self.supervisor.poll_timeout());
+                let deadline = earliest(
+                    earliest_std(self.session.poll_timeout(), self.health.poll_timeout()),
+                    self.supervisor.poll_timeout(),
+                );
                 tokio::select! {
                     // Fixed order, so a seeded simulation replays exactly.
                     biased;
@@ -97,6 +100,7 @@ impl Driver {
                     _ = sleep_or_never(deadline) => {
                         let now = now();
                         self.session.handle_timeout(now);
+                        self.health.handle_timeout(now);
                         self.supervisor.handle_timeout(now);
                     }
                 }
@@ -513,6 +517,16 @@ impl Driver {
         if let Err(e) = cloud.send(message) {
             warn!("message for the cloud not queued: {e}");
         }
+    }
+}
+
+fn earliest_std(
+    a: Option<std::time::Instant>,
+    b: Option<std::time::Instant>,
+) -> Option<std::time::Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -29,6 +29,11 @@ pub struct HealthConfig {
     /// The temperature must fall this far below a threshold before its band is left.
     /// Default 3 °C.
     pub temperature_hysteresis_c: f32,
+    /// With no temperature reading for this long, the heat band is forgotten (back to
+    /// normal): glasses that report heat only while streaming (Mentra Live: in the stats)
+    /// would otherwise keep an overheat block forever. The next stream's first stats
+    /// re-apply it within a second. Default 120 s; our firmware reports every 10 s.
+    pub temperature_stale_after: std::time::Duration,
 }
 
 impl Default for HealthConfig {
@@ -42,6 +47,7 @@ impl Default for HealthConfig {
             temperature_throttle_c: 80.0,
             temperature_critical_c: 88.0,
             temperature_hysteresis_c: 3.0,
+            temperature_stale_after: std::time::Duration::from_secs(120),
         }
     }
 }

@@ -25,6 +25,14 @@ impl Hysteresis {
         self.band
     }
 
+    /// Forgets the value (nothing is known): back to band 0. Returns it if that changed.
+    pub fn reset(&mut self) -> Option<usize> {
+        (self.band != 0).then(|| {
+            self.band = 0;
+            0
+        })
+    }
+
     /// Feeds a reading; returns the new band if it changed. Non-finite readings are ignored.
     pub fn update(&mut self, value: f32) -> Option<usize> {
         if !value.is_finite() {

@@ -51,12 +51,14 @@ pub enum HealthAlert {
 /// Watches battery and temperature (sans-IO).
 ///
 /// Feed readings with [`HealthMonitor::handle_input`], then drain
-/// [`HealthMonitor::poll_output`]. It has no timers.
+/// [`HealthMonitor::poll_output`]. Its one timer forgets a heat band no reading has
+/// confirmed for `temperature_stale_after` ([`HealthMonitor::poll_timeout`]).
 #[derive(Debug)]
 pub struct HealthMonitor {
     config: HealthConfig,
     battery: BatteryGate,
     heat: Hysteresis,
+    last_temperature: Option<Instant>,
     out: VecDeque<HealthAlert>,
 }
 
@@ -77,6 +79,7 @@ impl HealthMonitor {
             config,
             battery,
             heat,
+            last_temperature: None,
             out: VecDeque::new(),
         })
     }
@@ -97,7 +100,7 @@ impl HealthMonitor {
     }
 
     /// Feeds one reading.
-    pub fn handle_input(&mut self, _now: Instant, input: HealthInput) {
+    pub fn handle_input(&mut self, now: Instant, input: HealthInput) {
         match input {
             HealthInput::Battery {
                 percent,
@@ -112,9 +115,32 @@ impl HealthMonitor {
                 }
             }
             HealthInput::Temperature { celsius } => {
+                if celsius.is_finite() {
+                    self.last_temperature = Some(now);
+                }
                 if let Some(b) = self.heat.update(celsius) {
                     self.out.push_back(HealthAlert::Heat(heat_band(b)));
                 }
+            }
+        }
+    }
+
+    /// When a heat band above normal goes stale, if one does.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let last = self.last_temperature.filter(|_| self.heat.band() != 0)?;
+        Some(last + self.config.temperature_stale_after)
+    }
+
+    /// Forgets a heat band no reading confirmed for `temperature_stale_after`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.poll_timeout().is_some_and(|at| now >= at) {
+            if let Some(b) = self.heat.reset() {
+                tracing::info!(
+                    "no temperature reading for {:?}: the heat band is forgotten",
+                    self.config.temperature_stale_after
+                );
+                self.out.push_back(HealthAlert::Heat(heat_band(b)));
             }
         }
     }
@@ -138,9 +164,26 @@ fn heat_band(n: usize) -> HeatBand {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn alerts(m: &mut HealthMonitor) -> Vec<HealthAlert> {
         std::iter::from_fn(|| m.poll_output()).collect()
+    }
+
+    #[test]
+    fn a_heat_band_no_reading_confirms_is_forgotten() {
+        let t0 = Instant::now();
+        let mut m = HealthMonitor::new(HealthConfig::default(), t0).unwrap();
+        assert_eq!(m.poll_timeout(), None);
+        m.handle_input(t0, HealthInput::Temperature { celsius: 90.0 });
+        assert_eq!(alerts(&mut m), [HealthAlert::Heat(HeatBand::Critical)]);
+        let stale = t0 + Duration::from_secs(120);
+        assert_eq!(m.poll_timeout(), Some(stale));
+        m.handle_timeout(stale - Duration::from_secs(1));
+        assert!(alerts(&mut m).is_empty());
+        m.handle_timeout(stale);
+        assert_eq!(alerts(&mut m), [HealthAlert::Heat(HeatBand::Normal)]);
+        assert_eq!(m.poll_timeout(), None, "nothing to forget at normal");
     }
 
     #[test]

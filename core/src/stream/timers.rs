@@ -291,6 +291,14 @@ impl StreamSupervisor {
                 None,
                 None,
             );
+            // Rule 8: glasses that stay silent about a keep-alive may no longer run the
+            // stream (Mentra Live firmware ends a stream itself and answers keep-alives for
+            // unknown streams with silence): ask what runs, as after a relink.
+            if let Some(a) = self.active.as_mut().filter(|a| !a.link_lost && a.sent) {
+                a.link_lost = true;
+                self.status_asks = 0;
+                self.ask_status();
+            }
         }
         let Some(a) = self.active.as_mut() else {
             return;

@@ -112,6 +112,8 @@ pub struct LiveGlasses {
     accepted: u64,
     /// Phone messages that came as Wire v2 fragments.
     binary_heard: u64,
+    /// Times the lease ended a stream.
+    lease_expired: u32,
     /// The transport of the stream last started, for its `resolvedConfig`.
     transport: Option<(String, &'static str)>,
 }
@@ -143,6 +145,7 @@ impl LiveGlasses {
             accepted: 0,
             transport: None,
             binary_heard: 0,
+            lease_expired: 0,
         }
     }
 
@@ -164,6 +167,14 @@ impl LiveGlasses {
     /// Probe answers the lease accepted so far.
     pub fn accepted_answers(&self) -> u64 {
         self.accepted
+    }
+
+    /// What the camera does, and how often the lease ended a stream.
+    pub fn camera(&self) -> super::CameraView {
+        super::CameraView {
+            lease_expired: self.lease_expired,
+            ..self.core.camera()
+        }
     }
 
     /// Phone messages that came as Wire v2 fragments so far.
@@ -198,6 +209,10 @@ impl LiveGlasses {
 
     /// A knob for the camera underneath.
     pub fn core_input(&mut self, now: Instant, input: SimInput) {
+        if matches!(input, SimInput::RefuseHellos(_)) {
+            // Mentra Live firmware has no hello to refuse.
+            return;
+        }
         if input == SimInput::Reboot {
             // The glasses app restarts: a new process id, nothing owned.
             self.lease = None;
@@ -239,6 +254,7 @@ impl LiveGlasses {
         if let Some(lease) = self.lease.clone() {
             if now >= lease.deadline {
                 self.lease = None;
+                self.lease_expired += 1;
                 self.ended = Some(lease.stream_id.clone());
                 debug!(stream = %lease.stream_id, "controller lease expired");
                 let status = self.lifecycle("error", &lease.stream_id, now, true);
@@ -535,11 +551,12 @@ impl LiveGlasses {
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
             }),
+            // 2025 firmware sent stats whatever the start said; 2026 only when asked.
             telemetry: j
                 .get("telemetry")
                 .or_else(|| j.get("tl"))
                 .and_then(Value::as_bool)
-                .unwrap_or(false),
+                .unwrap_or(!self.y2026()),
             ..Default::default()
         };
         let transport = if lower.starts_with("srt://") {

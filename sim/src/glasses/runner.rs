@@ -245,7 +245,7 @@ pub fn spawn_live_glasses(
                     g.handle_timeout(Instant::now().into_std());
                 }
             }
-            *view.lock().unwrap_or_else(PoisonError::into_inner) = g.core().camera();
+            *view.lock().unwrap_or_else(PoisonError::into_inner) = g.camera();
             {
                 let mut l = log.lock().unwrap_or_else(PoisonError::into_inner);
                 l.sent.extend(g.take_sent());

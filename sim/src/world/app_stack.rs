@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mentra_bridge::glasses::{GlassesLink, HostLink, HostLinkHandle, HostTransport, LinkEvent};
+use mentra_bridge::glasses::{
+    Dialect, GlassesLink, HostLink, HostLinkHandle, HostTransport, LinkEvent,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -46,8 +48,12 @@ impl HostTransport for AppStack {
 }
 
 /// Wraps the phone end of a simulated link as an app-owned BLE stack; returns the link the
-/// bridge gets, the app's handle (to make it throw) and the pump task.
-pub fn app_stack(mut phone_end: SimLink) -> (HostLink, Arc<AppStack>, JoinHandle<()>) {
+/// bridge gets, the app's handle (to make it throw) and the pump task. `dialect` is what the
+/// app says it found at each connection (`None`: it says nothing).
+pub fn app_stack(
+    mut phone_end: SimLink,
+    dialect: Option<Dialect>,
+) -> (HostLink, Arc<AppStack>, JoinHandle<()>) {
     let (writes_tx, mut writes) = mpsc::channel::<Vec<u8>>(1024);
     let (reconnects_tx, mut reconnects) = mpsc::channel::<()>(4);
     let app = Arc::new(AppStack {
@@ -62,7 +68,7 @@ pub fn app_stack(mut phone_end: SimLink) -> (HostLink, Arc<AppStack>, JoinHandle
             tokio::select! {
                 biased;
                 event = phone_end.next_event() => match event {
-                    Some(e) => report(&handle, e),
+                    Some(e) => report(&handle, e, dialect),
                     None => return,
                 },
                 Some(packet) = writes.recv() => {
@@ -76,9 +82,12 @@ pub fn app_stack(mut phone_end: SimLink) -> (HostLink, Arc<AppStack>, JoinHandle
     (link, app, pump)
 }
 
-fn report(handle: &HostLinkHandle, event: LinkEvent) {
+fn report(handle: &HostLinkHandle, event: LinkEvent, dialect: Option<Dialect>) {
     let _ = match event {
-        LinkEvent::Up { mtu } => handle.connected(mtu),
+        LinkEvent::Up { mtu } => match dialect {
+            Some(d) => handle.connected_as(mtu, d),
+            None => handle.connected(mtu),
+        },
         LinkEvent::Packet(p) => handle.received(p),
         LinkEvent::Down { reason } => handle.disconnected(reason),
     };

@@ -19,4 +19,6 @@ pub use app_stack::{APP_THROWS, AppStack, app_stack};
 pub use checker::{Checker, Health, Seen, Slack, Violation};
 pub use cloud_model::{CloudModel, CloudStream, Delivered};
 pub use run::{Outcome, SETTLE, run};
-pub use schedule::{Action, Ingest, LinkKind, Schedule, StartPlan, WorldSettings, draw};
+pub use schedule::{
+    Action, GlassesKind, Ingest, LinkKind, Schedule, StartPlan, WorldSettings, draw,
+};

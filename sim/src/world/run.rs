@@ -16,10 +16,15 @@ use tokio::time::{Instant, sleep_until};
 use super::app_stack::{AppStack, app_stack};
 use super::checker::{Checker, Health, Seen, Slack, Violation};
 use super::cloud_model::{CloudModel, Delivered};
+use super::schedule::GlassesKind;
 use super::schedule::{Action, LinkKind, Schedule};
 use crate::cloud::{CloudSim, CloudSimConfig};
-use crate::glasses::{CameraView, GlassesHandle, GlassesSimConfig, SimInput, spawn_glasses};
+use crate::glasses::{
+    CameraView, GlassesHandle, GlassesSimConfig, LiveFirmware, LiveSimConfig, SimInput,
+    spawn_glasses, spawn_live_glasses,
+};
 use crate::link::{LinkControl, SimLinkConfig, sim_link};
+use mentra_bridge::glasses::Dialect;
 
 /// How long a run settles after its last fault before the quiescence checks.
 pub const SETTLE: Duration = Duration::from_secs(150);
@@ -129,28 +134,42 @@ async fn play(schedule: &Schedule) -> Outcome {
         seed: schedule.seed,
         ..Default::default()
     });
-    let glasses = spawn_glasses(
-        GlassesSimConfig {
-            start_delay: s.start_delay,
-            stop_delay: s.stop_delay,
-            battery_percent: 80.0,
-            battery_drain_per_min: 0.3,
-            warming_per_min: 1.0,
-            protocol_version: if s.incompatible {
-                mentra_bridge::wire::PROTOCOL_VERSION + 7
-            } else {
-                mentra_bridge::wire::PROTOCOL_VERSION
-            },
-            seed: schedule.seed,
-            ..Default::default()
+    let glasses_config = GlassesSimConfig {
+        start_delay: s.start_delay,
+        stop_delay: s.stop_delay,
+        battery_percent: 80.0,
+        battery_drain_per_min: 0.3,
+        warming_per_min: 1.0,
+        protocol_version: if s.incompatible {
+            mentra_bridge::wire::PROTOCOL_VERSION + 7
+        } else {
+            mentra_bridge::wire::PROTOCOL_VERSION
         },
-        glasses_end,
-    );
-    let (bridge_link, app): (Box<dyn GlassesLink>, _) = match s.link {
-        LinkKind::Owned => (Box::new(phone_end), None),
+        seed: schedule.seed,
+        ..Default::default()
+    };
+    let live = |firmware| LiveSimConfig {
+        firmware,
+        ..Default::default()
+    };
+    let (glasses, dialect) = match s.glasses {
+        GlassesKind::Proto => (spawn_glasses(glasses_config, glasses_end), None),
+        GlassesKind::Live2025 => (
+            spawn_live_glasses(glasses_config, live(LiveFirmware::Y2025), glasses_end),
+            Some(Dialect::MentraLive),
+        ),
+        GlassesKind::Live2026 => (
+            spawn_live_glasses(glasses_config, live(LiveFirmware::Y2026), glasses_end),
+            Some(Dialect::MentraLive),
+        ),
+    };
+    // An owned link is told the dialect by the bridge's setting; the app's stack says it
+    // itself (it knows the service it found).
+    let (bridge_link, app, setting): (Box<dyn GlassesLink>, _, _) = match s.link {
+        LinkKind::Owned => (Box::new(phone_end), None, dialect),
         LinkKind::Host => {
-            let (host, app, _pump) = app_stack(phone_end);
-            (Box::new(host), Some(app))
+            let (host, app, _pump) = app_stack(phone_end, dialect);
+            (Box::new(host), Some(app), None)
         }
     };
     let config = BridgeConfig {
@@ -163,6 +182,7 @@ async fn play(schedule: &Schedule) -> Outcome {
             ..Default::default()
         },
         event_capacity: 8192,
+        dialect: setting,
         ..Default::default()
     };
     let bridge = match spawn(config, bridge_link, connector) {
@@ -192,7 +212,8 @@ async fn play(schedule: &Schedule) -> Outcome {
                 ..Slack::default()
             },
             s.incompatible,
-        ),
+        )
+        .firmware_throttles(s.glasses != GlassesKind::Proto),
         cloud,
         bridge,
         glasses,

@@ -228,6 +228,19 @@ pub struct WorldSettings {
     pub stop_delay: Duration,
     /// The glasses speak a protocol version the bridge does not.
     pub incompatible: bool,
+    /// What the glasses are: our protobuf firmware, or Mentra Live firmware of 2025 or 2026.
+    pub glasses: GlassesKind,
+}
+
+/// The glasses firmware of a world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlassesKind {
+    /// Our protobuf schema.
+    Proto,
+    /// Mentra Live, 2025 firmware (K900 v1, RTMP names, keep-alive watchdog).
+    Live2025,
+    /// Mentra Live, 2026 firmware (Wire v2, the controller lease).
+    Live2026,
 }
 
 /// A world's settings and everything that happens in it.
@@ -265,7 +278,20 @@ pub fn draw(seed: u64, active: Duration) -> Schedule {
         start_delay: Duration::from_millis(pick(&mut rng, &[200, 800, 2000, 6000])),
         stop_delay: Duration::from_millis(pick(&mut rng, &[50, 200, 1500])),
         incompatible: rng.chance(0.02),
+        glasses: GlassesKind::Proto,
     };
+    // Drawn apart, so a seed's world is otherwise what it was before the dialect existed.
+    let mut dialect_rng = SeededRng::new(seed ^ 0x4c49_5645_6469_616c);
+    let mut settings = settings;
+    settings.glasses = match dialect_rng.below(10) {
+        0..=5 => GlassesKind::Proto,
+        6 => GlassesKind::Live2025,
+        _ => GlassesKind::Live2026,
+    };
+    if settings.glasses != GlassesKind::Proto {
+        // Mentra Live firmware has no protocol version to disagree on.
+        settings.incompatible = false;
+    }
     let mut actions = Vec::new();
     let mut t = Duration::from_secs(2) + Duration::from_millis(rng.below(3000));
     while t < active {

@@ -152,7 +152,10 @@ fn start(s: &proto::StartStream, legacy: bool, controller_id: &str) -> Value {
     if let Some(c) = s.capture_audio {
         m.insert("captureAudio".into(), json!(c));
     }
-    m.insert("telemetry".into(), json!(s.telemetry));
+    // Always: the firmware reports its temperature only inside the 1 Hz stats, and the
+    // bridge's heat policy needs it whatever the cloud asked for.
+    let _ = s.telemetry;
+    m.insert("telemetry".into(), json!(true));
     if !s.trace_id.is_empty() {
         m.insert("traceId".into(), json!(s.trace_id));
     }
@@ -213,6 +216,8 @@ pub(crate) enum Inbound {
         status: StreamStatus,
         sid: Option<String>,
         revision: Option<i64>,
+        /// The answer to `get_stream_status` (or an idle `stop_stream`), not an event.
+        snapshot: bool,
     },
     /// Understood and not needed (or not understood: the type, for logs).
     Ignored(String),
@@ -277,6 +282,7 @@ pub(crate) fn inbound(m: &Value) -> Inbound {
                 status: status(m),
                 sid: None,
                 revision: None,
+                snapshot: true,
             };
         }
         return Inbound::Ignored("(no type)".into());
@@ -319,6 +325,7 @@ pub(crate) fn inbound(m: &Value) -> Inbound {
             status: status(m),
             sid: sid(),
             revision: m.get("revision").and_then(Value::as_i64),
+            snapshot: is_snapshot(m),
         },
         "keep_alive_ack" => Inbound::Model(glasses_to_phone::Body::KeepAliveAck(KeepAliveAck {
             stream_id: str_of(m, "streamId").unwrap_or_default().to_owned(),
@@ -400,11 +407,16 @@ fn scan(m: &Value) -> WifiScanResult {
 /// A `stream_status` in our model. A snapshot of an idle camera is our IDLE answer; an
 /// `error` the glasses will retry is `reconnecting`; an unknown word stays unknown (the
 /// supervisor ends the stream for it).
+/// Phones classify a status as a snapshot by its `kind`, or by `streaming`/`reconnecting`.
+fn is_snapshot(m: &Value) -> bool {
+    str_of(m, "kind") == Some("snapshot")
+        || m.get("streaming").is_some()
+        || m.get("reconnecting").is_some()
+}
+
 fn status(m: &Value) -> StreamStatus {
     let word = str_of(m, "status").or_else(|| str_of(m, "s")).unwrap_or("");
-    let snapshot = str_of(m, "kind") == Some("snapshot")
-        || m.get("streaming").is_some()
-        || m.get("reconnecting").is_some();
+    let snapshot = is_snapshot(m);
     let live =
         bool_of(m, "streaming").unwrap_or(false) || bool_of(m, "reconnecting").unwrap_or(false);
     let detail = str_of(m, "errorDetails").unwrap_or_default().to_owned();

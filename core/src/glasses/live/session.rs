@@ -132,12 +132,17 @@ pub struct LiveSession {
     probe_acks: VecDeque<u64>,
     /// Our `GetWifiStatus` requests, oldest first: a `wifi_status` answers the oldest.
     wifi_requests: VecDeque<u32>,
+    /// Our `GetStreamStatus` requests awaiting their snapshot: request, next deadline, sends.
+    /// A snapshot answers them (its `msg_ack` does not: the snapshot may still be lost).
+    status_requests: VecDeque<(u32, Instant, u8)>,
     /// The glasses' recent mIds (their duplicate window is ours too).
     seen: VecDeque<(u64, Instant)>,
     /// The newest status revision of the current `sid`.
     revision: Option<i64>,
-    /// The BES's charging bit (the only truthful one).
-    bes_charging: Option<bool>,
+    /// The BES's charging bit (the truthful one), and when it was heard.
+    bes_charging: Option<(bool, Instant)>,
+    /// The glasses app's charging bit (`battery_status`), and when it was heard.
+    app_charging: Option<(bool, Instant)>,
     pairing_warned: bool,
     /// The BES said the SoC is still booting (`ready:0`) on this link.
     soc_booting: bool,
@@ -167,8 +172,12 @@ const HANDSHAKE_RETRY: Duration = Duration::from_secs(5);
 const HANDSHAKE_ATTEMPTS: u8 = 3;
 /// Every 10th heartbeat also asks the BES for the battery.
 const BATTERY_EVERY: u64 = 10;
+/// How long the BES's charging bit stays the truth (it is asked with every heartbeat).
+const CHARGING_EVIDENCE: Duration = Duration::from_secs(45);
+/// A `get_stream_status` not answered by a snapshot within this long is asked again.
+const STATUS_ANSWER: Duration = Duration::from_secs(2);
 /// A battery reading equal to the last one, this soon, is not delivered again.
-const BATTERY_REPEAT: Duration = Duration::from_secs(10);
+const BATTERY_REPEAT: Duration = Duration::from_secs(5);
 /// The BES2700's MTU limit.
 const BES_MTU: u16 = 509;
 /// Pairing is refused at or below this battery level while the SoC boots.
@@ -206,9 +215,11 @@ impl LiveSession {
             in_flight: None,
             probe_acks: VecDeque::new(),
             wifi_requests: VecDeque::new(),
+            status_requests: VecDeque::new(),
             seen: VecDeque::new(),
             revision: None,
             bes_charging: None,
+            app_charging: None,
             pairing_warned: false,
             soc_booting: false,
             last_battery: None,
@@ -236,7 +247,7 @@ impl LiveSession {
 
     /// Commands awaiting their `msg_ack`, queued ones included.
     pub fn pending(&self) -> usize {
-        self.queue.len() + usize::from(self.in_flight.is_some())
+        self.queue.len() + usize::from(self.in_flight.is_some()) + self.status_requests.len()
     }
 
     /// The controller id this session answers probes for.
@@ -295,7 +306,12 @@ impl LiveSession {
             }
             self.wifi_requests.push_back(request);
         }
-        if out.bes {
+        if matches!(body, phone_to_glasses::Body::GetStreamStatus(_)) {
+            // Answered by the snapshot, asked again until it comes.
+            self.ask_status(now, out.json.clone());
+            self.status_requests
+                .push_back((request, now + STATUS_ANSWER, 1));
+        } else if out.bes {
             self.bes(out.json, out.wake);
             self.report(SessionEvent::Acked { request });
         } else if out.tracked && self.mids() {
@@ -342,6 +358,7 @@ impl LiveSession {
             }
             self.pump(now);
         }
+        self.status_timeouts(now);
         if self.is_ready() && self.heartbeat_at.is_some_and(|at| now >= at) {
             self.heartbeat(now);
         }
@@ -383,6 +400,7 @@ impl LiveSession {
             phase,
             self.in_flight.as_ref().map(|(_, d)| *d),
             self.heartbeat_at.filter(|_| self.is_ready()),
+            self.status_requests.iter().map(|(_, d, _)| *d).min(),
             self.epoch.handshake_retry,
             (up && !self.liveness_reported).then(|| self.last_rx + self.config.liveness_timeout),
             pacing,
@@ -401,10 +419,12 @@ impl LiveSession {
         self.mtu = mtu.max(23);
         self.epoch = Epoch::new();
         self.build = None;
+        self.app_version = None;
         self.sid = None;
         self.caps_seen = false;
         self.revision = None;
         self.bes_charging = None;
+        self.app_charging = None;
         self.pairing_warned = false;
         self.soc_booting = false;
         self.last_battery = None;
@@ -426,13 +446,7 @@ impl LiveSession {
         self.wifi_requests.clear();
         self.heartbeat_at = None;
         self.info = None;
-        let mut failed: Vec<u32> = self
-            .in_flight
-            .take()
-            .map(|(t, _)| t.request)
-            .into_iter()
-            .collect();
-        failed.extend(self.queue.drain(..).map(|t| t.request));
+        let failed = self.take_waiting();
         if was_ready {
             for request in failed {
                 self.report(SessionEvent::Failed {
@@ -518,13 +532,7 @@ impl LiveSession {
     fn app_restarted(&mut self, now: Instant) {
         warn!("the glasses app restarted (new sid); renegotiating");
         let was_ready = self.is_ready();
-        let mut failed: Vec<u32> = self
-            .in_flight
-            .take()
-            .map(|(t, _)| t.request)
-            .into_iter()
-            .collect();
-        failed.extend(self.queue.drain(..).map(|t| t.request));
+        let failed = self.take_waiting();
         if was_ready {
             for request in failed {
                 self.report(SessionEvent::Failed {
@@ -539,6 +547,19 @@ impl LiveSession {
         self.revision = None;
         self.heartbeat_at = None;
         self.phase = Phase::Readying { next_tick: now };
+    }
+
+    /// Every command still waiting for its answer, taken (oldest first).
+    fn take_waiting(&mut self) -> Vec<u32> {
+        let mut waiting: Vec<u32> = self
+            .in_flight
+            .take()
+            .map(|(t, _)| t.request)
+            .into_iter()
+            .collect();
+        waiting.extend(self.queue.drain(..).map(|t| t.request));
+        waiting.extend(self.status_requests.drain(..).map(|(r, _, _)| r));
+        waiting
     }
 
     fn read_caps(&mut self, caps: Option<&Value>) {
@@ -615,6 +636,40 @@ impl LiveSession {
         }
     }
 
+    fn ask_status(&mut self, now: Instant, json: Value) {
+        let m_id = self.mids().then(|| self.take_m_id());
+        self.message(now, json, false, m_id, false);
+    }
+
+    fn status_timeouts(&mut self, now: Instant) {
+        let due: Vec<(u32, u8)> = self
+            .status_requests
+            .iter()
+            .filter(|(_, d, _)| *d <= now)
+            .map(|(r, _, n)| (*r, *n))
+            .collect();
+        for (request, sends) in due {
+            self.status_requests.retain(|(r, _, _)| *r != request);
+            if sends < self.config.max_sends {
+                self.stats.retransmissions += 1;
+                if let Ok(out) = messages::command(
+                    &phone_to_glasses::Body::GetStreamStatus(Default::default()),
+                    self.names,
+                    &self.controller_id,
+                ) {
+                    self.ask_status(now, out.json);
+                }
+                self.status_requests
+                    .push_back((request, now + STATUS_ANSWER, sends + 1));
+            } else {
+                self.report(SessionEvent::Failed {
+                    request,
+                    reason: CommandFailure::NoAnswer { attempts: sends },
+                });
+            }
+        }
+    }
+
     fn heartbeat(&mut self, now: Instant) {
         let ts = self.unix_ms(now);
         self.message(now, json!({ "type": "ping" }), false, None, false);
@@ -625,6 +680,12 @@ impl LiveSession {
             None,
             false,
         );
+        if self.build.is_none() {
+            // `version_info` was lost (or never came): ask again.
+            self.message(now, json!({ "type": "request_version" }), true, None, false);
+        }
+        // The BES answers with `sr_hrt`: the only truthful charging bit, kept fresh.
+        self.bes(json!({ "C": "cs_hrt", "B": "" }), false);
         self.heartbeats += 1;
         if self.heartbeats % BATTERY_EVERY == 0 {
             self.bes(json!({ "C": "cs_batv", "V": 1, "B": "" }), false);
@@ -666,8 +727,13 @@ impl LiveSession {
 
     // --- sending ---
 
+    /// mIds once the build is known to be ≥ 5 — or, before `version_info` arrives (it may be
+    /// lost), when the glasses declare a process id: only 2026 builds do.
     fn mids(&self) -> bool {
-        self.build.is_some_and(|b| b >= 5)
+        match self.build {
+            Some(b) => b >= 5,
+            None => self.sid.is_some(),
+        }
     }
 
     fn take_m_id(&mut self) -> u64 {
@@ -964,8 +1030,8 @@ impl LiveSession {
                 charging,
                 voltage_mv,
             } => {
-                if charging.is_some() {
-                    self.bes_charging = charging;
+                if let Some(c) = charging {
+                    self.bes_charging = Some((c, now));
                 }
                 if let Phase::Readying { .. } = self.phase {
                     if ready && self.soc_booting {
@@ -975,7 +1041,10 @@ impl LiveSession {
                     } else if !ready {
                         self.soc_booting = true;
                     }
-                    if percent.is_some_and(|p| p <= PAIRING_BATTERY) && !self.pairing_warned {
+                    if !ready
+                        && percent.is_some_and(|p| p <= PAIRING_BATTERY)
+                        && !self.pairing_warned
+                    {
                         self.pairing_warned = true;
                         self.report(SessionEvent::PairingBatteryLow {
                             percent: percent.unwrap_or(0),
@@ -983,7 +1052,7 @@ impl LiveSession {
                     }
                 }
                 if let Some(p) = percent {
-                    let b = messages::battery(p, self.bes_charging.unwrap_or(false), voltage_mv);
+                    let b = messages::battery(p, self.charging(now).unwrap_or(false), voltage_mv);
                     self.battery(now, b);
                 }
             }
@@ -992,13 +1061,13 @@ impl LiveSession {
                 voltage_mv,
             } => {
                 if let Some(p) = percent {
-                    let b = messages::battery(p, self.bes_charging.unwrap_or(false), voltage_mv);
+                    let b = messages::battery(p, self.charging(now).unwrap_or(false), voltage_mv);
                     self.battery(now, b);
                 }
             }
             Inbound::Model(glasses_to_phone::Body::Battery(b)) => {
-                // The BES's charging bit wins over the glasses app's guess.
-                let charging = self.bes_charging.unwrap_or(b.charging);
+                self.app_charging = Some((b.charging, now));
+                let charging = self.charging(now).unwrap_or(b.charging);
                 let b = messages::battery(b.level_percent, charging, None);
                 self.battery(now, b);
             }
@@ -1011,6 +1080,7 @@ impl LiveSession {
                 status,
                 sid,
                 revision,
+                snapshot,
             } => {
                 if self.sid_changed(sid.as_deref()) {
                     self.app_restarted(now);
@@ -1027,7 +1097,19 @@ impl LiveSession {
                     }
                     self.revision = Some(r);
                 }
-                self.deliver(0, glasses_to_phone::Body::StreamStatus(status));
+                let reply_to = if snapshot {
+                    // Every question asked is answered by it.
+                    let mut asked = self.status_requests.drain(..).map(|(r, _, _)| r);
+                    let first = asked.next().unwrap_or(0);
+                    let rest: Vec<u32> = asked.collect();
+                    for request in rest {
+                        self.report(SessionEvent::Acked { request });
+                    }
+                    first
+                } else {
+                    0
+                };
+                self.deliver(reply_to, glasses_to_phone::Body::StreamStatus(status));
             }
             Inbound::Pong => {}
             Inbound::Shutdown => {
@@ -1077,6 +1159,19 @@ impl LiveSession {
             "probeId": p.probe_id,
         });
         self.message(now, answer, true, m_id, true);
+    }
+
+    /// Whether the glasses charge: the newer of the two sources (the BES's bit on a tie, it
+    /// is the truthful one), while fresh. An unplug shows in whichever speaks first, and the
+    /// app's voltage guess errs towards "not charging" at low battery, the safe side.
+    fn charging(&self, now: Instant) -> Option<bool> {
+        let fresh = |e: Option<(bool, Instant)>| {
+            e.filter(|(_, at)| now.saturating_duration_since(*at) < CHARGING_EVIDENCE)
+        };
+        match (fresh(self.bes_charging), fresh(self.app_charging)) {
+            (Some((b, bt)), Some((a, at))) => Some(if at > bt { a } else { b }),
+            (b, a) => b.or(a).map(|(c, _)| c),
+        }
     }
 
     fn battery(&mut self, now: Instant, b: crate::wire::proto::Battery) {

@@ -383,16 +383,13 @@ fn wire_v2_negotiated_by_handshake_carries_compact_fragments_and_probes_still_an
 fn glasses_that_switch_first_turn_the_phone_to_v2_on_their_first_fragment() {
     let mut r = Rig::new(LiveConfig::default());
     r.up();
-    r.glasses_say(
-        json!({ "type": "glasses_ready", "sid": "a1b2c3d4", "wire_caps": { "binary": true } }),
-    );
+    // No process id yet: mIds (and so our handshake) wait for the build number.
+    r.glasses_say(json!({ "type": "glasses_ready", "wire_caps": { "binary": true } }));
     let hs = r.g.switch_to_v2(0);
     r.s.handle_input(r.now, SessionInput::Packet(hs));
     r.drain();
     assert!(!r.s.wire_v2(), "their handshake before ours is ignored");
-    r.glasses_say(
-        json!({ "type": "version_info_1", "build_number": "303006291", "sid": "a1b2c3d4" }),
-    );
+    r.glasses_say(json!({ "type": "version_info_1", "build_number": "303006291" }));
     assert!(
         r.s.wire_v2(),
         "auto-enabled by a non-handshake 0x40 frame once build >= 5"

@@ -67,6 +67,9 @@ pub struct CameraView {
     pub bitrate_bps: u32,
     /// Times the keep-alive watchdog ended a stream, since start.
     pub watchdog_fired: u32,
+    /// Times the Mentra Live controller lease ended a stream, since start (always 0 in our
+    /// dialect).
+    pub lease_expired: u32,
     /// The glasses' temperature, °C.
     pub temperature_c: f64,
     /// The glasses' battery, percent.
@@ -201,6 +204,7 @@ impl GlassesSim {
             phase,
             bitrate_bps: stream.map_or(0, |s| s.video.bitrate_bps),
             watchdog_fired: self.watchdog_fired,
+            lease_expired: 0,
             temperature_c: self.temperature,
             battery_percent: self.battery,
         }

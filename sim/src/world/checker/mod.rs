@@ -161,6 +161,11 @@ pub struct Checker {
     refused_unconnected: Vec<(String, Instant)>,
     /// The glasses speak a protocol the bridge does not.
     incompatible: bool,
+    /// The firmware runs its own thermal bitrate control (Mentra Live): the bridge cannot
+    /// throttle, so the throttle check does not apply.
+    firmware_throttles: bool,
+    /// Since when the camera has been off (for firmware that reports heat only when on).
+    camera_off_since: Option<Instant>,
 }
 
 const REQUESTED_BITRATE: u32 = 2_000_000;
@@ -192,7 +197,16 @@ impl Checker {
             glasses_lost_at: None,
             refused_unconnected: Vec::new(),
             incompatible,
+            firmware_throttles: false,
+            camera_off_since: None,
         }
+    }
+
+    /// The glasses throttle themselves (Mentra Live firmware): heat is theirs to handle
+    /// below the critical band.
+    pub fn firmware_throttles(mut self, yes: bool) -> Self {
+        self.firmware_throttles = yes;
+        self
     }
 
     /// The violations so far.
@@ -385,7 +399,11 @@ impl Checker {
                     self.fail(now, "errors say what to do", what);
                 }
             }
-            "overheated" if self.camera.temperature_c < 84.0 && self.cooled_long_enough(now) => {
+            "overheated"
+                if self.camera.temperature_c < 84.0
+                    && self.cooled_long_enough(now)
+                    && self.heat_seen_lately(now) =>
+            {
                 let what = format!(
                     "{id} refused as overheated at {:.1} °C",
                     self.camera.temperature_c
@@ -394,6 +412,17 @@ impl Checker {
             }
             _ => {}
         }
+    }
+
+    /// Firmware that reports heat only while streaming (Mentra Live) leaves the bridge blind
+    /// once the camera is off: the block clears when the last reading goes stale.
+    fn heat_seen_lately(&self, now: Instant) -> bool {
+        if !self.firmware_throttles {
+            return true;
+        }
+        let stale = Duration::from_secs(120) + self.slack.health_reaction;
+        self.camera_off_since
+            .is_some_and(|off| now.saturating_duration_since(off) > stale)
     }
 
     fn cooled_long_enough(&self, now: Instant) -> bool {

@@ -66,7 +66,15 @@ impl Checker {
             // A shared stream runs under one viewer's id while others still watch it: its
             // time counts against that viewer only while it runs for that viewer alone.
             let shared = self.others_live(id);
-            let reach = self.slack.stop_reaches_camera;
+            // Mentra Live firmware takes no duration limit: across a link outage only its own
+            // liveness (the 60 s keep-alive watchdog of 2025, the 10 s lease of 2026) ends a
+            // stream the bridge cannot reach.
+            let reach = self.slack.stop_reaches_camera
+                + if self.firmware_throttles {
+                    self.slack.watchdog
+                } else {
+                    Duration::ZERO
+                };
             let over = self.streams.get_mut(id).filter(|_| !shared).and_then(|t| {
                 t.camera_on += dt;
                 let limit = Duration::from_secs(u64::from(t.plan.as_ref()?.duration_limit?));
@@ -87,6 +95,14 @@ impl Checker {
             );
             self.fail(now, "the bridge keeps the glasses fed", what);
         }
+        // Nor may the Mentra Live controller lease (10 s without an accepted probe answer).
+        if camera.lease_expired > self.camera.lease_expired && link_for > Duration::from_secs(15) {
+            let what = format!(
+                "the glasses' controller lease ended {:?} although the link was healthy for {:?}",
+                self.camera.stream_id, link_for
+            );
+            self.fail(now, "the bridge keeps the glasses fed", what);
+        }
     }
 
     /// Heat and battery stop or throttle the camera in time.
@@ -102,6 +118,7 @@ impl Checker {
         self.hot_since = since(t >= 80.5, self.hot_since);
         self.critical_since = since(t >= 88.5, self.critical_since);
         self.cool_since = since(t < 84.0, self.cool_since);
+        self.camera_off_since = since(!camera.phase.is_on(), self.camera_off_since);
         let floor = if health.charging { 4.0 } else { 15.0 };
         let low = camera.battery_percent < floor - 0.5;
         self.low_battery_since = since(low, self.low_battery_since);
@@ -121,6 +138,7 @@ impl Checker {
             self.fail(now, "health stops streams", what);
         }
         if camera.phase == CameraPhase::Streaming
+            && !self.firmware_throttles
             && lasted(self.hot_since)
             && camera.bitrate_bps > REQUESTED_BITRATE * 3 / 4
         {

@@ -19,11 +19,14 @@ fn rule_07_keep_alive_window_late_acks_and_one_missed_streak_report() {
         out.extend(h.keep_alive("s1", &format!("a{n}")));
     }
     out.extend(h.at(secs(120)));
-    assert!(
-        to_glasses(&out)
-            .iter()
-            .all(|c| c.kind == CommandKind::KeepAlive),
-        "no stop for missed acks"
+    let kinds: Vec<CommandKind> = to_glasses(&out).iter().map(|c| c.kind).collect();
+    assert!(!kinds.contains(&CommandKind::Stop), "no stop for missed acks");
+    // Glasses silent about keep-alives may have ended the stream (Mentra Live answers none
+    // for a stream it no longer runs): they are asked what runs, once.
+    assert_eq!(
+        kinds.iter().filter(|k| **k == CommandKind::Status).count(),
+        1,
+        "{kinds:?}"
     );
     for s in cloud(&out) {
         if s.problem == Some(StreamProblem::KeepAliveMissed) {
