@@ -20,7 +20,10 @@ fn rule_07_keep_alive_window_late_acks_and_one_missed_streak_report() {
     }
     out.extend(h.at(secs(120)));
     let kinds: Vec<CommandKind> = to_glasses(&out).iter().map(|c| c.kind).collect();
-    assert!(!kinds.contains(&CommandKind::Stop), "no stop for missed acks");
+    assert!(
+        !kinds.contains(&CommandKind::Stop),
+        "no stop for missed acks"
+    );
     // Glasses silent about keep-alives may have ended the stream (Mentra Live answers none
     // for a stream it no longer runs): they are asked what runs, once.
     assert_eq!(
