@@ -1,6 +1,7 @@
 //! The real btleplug backend against the fake BlueZ on a private D-Bus bus: discovery,
 //! connect, MTU 23 and 247, a full stream, an ATT write error surfaced, and a peer disconnect
-//! followed by an automatic reconnect and stream resync.
+//! followed by an automatic reconnect and stream resync; and Mentra Live glasses (their GATT
+//! profile, found by name, their dialect told by the service) with 2025 and 2026 firmware.
 //!
 //! libdbus reads `DBUS_SYSTEM_BUS_ADDRESS` when btleplug connects, and changing the environment
 //! of a running multi-threaded test is unsound, so each outer test starts a private
@@ -18,7 +19,7 @@ use mentra_bridge::cloud::{CloudConfig, Outgoing};
 use mentra_bridge::glasses::{BleLink, BleLinkConfig, scan_for_glasses};
 use mentra_sim::bluez::{FakeBluez, FakeBluezConfig, PrivateBus};
 use mentra_sim::cloud::{CloudSim, CloudSimConfig, StreamScript, run_stream_script};
-use mentra_sim::glasses::GlassesSimConfig;
+use mentra_sim::glasses::{GlassesSimConfig, LiveFirmware, LiveSimConfig};
 
 /// Runs `inner` in a child test process whose system bus is a fresh private bus.
 fn on_private_bus(inner: &str) {
@@ -151,6 +152,87 @@ async fn full_stream_at(mtu: u16) {
     assert_eq!(mtu_seen, mtu);
     bridge.shutdown().await;
     drop(fake);
+}
+
+async fn mentra_live_stream(firmware: LiveFirmware) {
+    let fake = FakeBluez::start(
+        &bus(),
+        FakeBluezConfig {
+            mtu: 247,
+            name: "Mentra_Live_E87D".into(),
+            glasses: quick(),
+            live: Some(LiveSimConfig {
+                firmware,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let found = scan_for_glasses(Duration::from_secs(2)).await.unwrap();
+    assert_eq!(found.len(), 1, "found by name: {found:?}");
+    // No dialect setting: the link finds it from the GATT service.
+    let (bridge, cloud) = bridge_and_cloud(link()).await;
+    let rtmp_only = firmware == LiveFirmware::Y2025;
+    let s = StreamScript {
+        url: if rtmp_only {
+            "rtmps://ingest.example.com/live/sble-key".into()
+        } else {
+            StreamScript::default().url
+        },
+        managed: !rtmp_only,
+        ..script("sble")
+    };
+    let report = run_stream_script(&cloud, &s, &mut |_| {})
+        .await
+        .expect("start → streaming → acked → stopped over BLE to Mentra Live");
+    assert_eq!(report.acked, ["a0001", "a0002"]);
+    assert_eq!(report.statuses.last().map(String::as_str), Some("stopped"));
+    match bridge.state().glasses {
+        mentra_bridge::bridge::GlassesConnectionState::Connected { model, .. } => {
+            assert_eq!(model, "Mentra Live");
+        }
+        other => panic!("not connected: {other:?}"),
+    }
+    let json = fake.glasses().json();
+    let start = if rtmp_only {
+        "start_rtmp_stream"
+    } else {
+        "start_stream"
+    };
+    assert!(
+        json.heard.iter().any(|m| m["type"] == start),
+        "{start} heard"
+    );
+    if !rtmp_only {
+        assert!(json.accepted_answers >= 1, "probes answered over BLE");
+        assert!(json.binary_heard >= 1, "Wire v2 over BLE");
+    }
+    bridge.shutdown().await;
+    drop(fake);
+}
+
+#[test]
+fn ble_stream_to_mentra_live_2026_firmware() {
+    on_private_bus("inner_mentra_live_2026");
+}
+
+#[test]
+fn ble_stream_to_mentra_live_2025_firmware() {
+    on_private_bus("inner_mentra_live_2025");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "runs inside ble_stream_to_mentra_live_2026_firmware"]
+async fn inner_mentra_live_2026() {
+    mentra_live_stream(LiveFirmware::Y2026).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "runs inside ble_stream_to_mentra_live_2025_firmware"]
+async fn inner_mentra_live_2025() {
+    mentra_live_stream(LiveFirmware::Y2025).await;
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Glasses over BLE through btleplug (BlueZ on Linux, CoreBluetooth on Apple, the Android and
-//! Windows stacks). Scans for our service (post-filtered; a `MENTRA_LIVE` name also counts),
+//! Windows stacks). Scans (post-filtered: our service, Mentra Live's, or a Mentra Live name),
+//! finds the dialect from the GATT service the glasses expose (ours, or Mentra Live's
+//! `00004860-…`, written with response),
 //! stops scanning before connecting, connects and discovers with timeouts, checks the
 //! characteristics, reads the MTU, subscribes, writes through a single FIFO writer, drains
 //! adapter events and notifications in their own tasks, and reconnects with backoff and jitter
@@ -21,7 +23,9 @@ use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tracing::{debug, info, warn};
 use uuid::Uuid;
 
+use super::dialect::Dialect;
 use super::link::LinkEvent;
+use super::live::gatt as live_gatt;
 use super::task_link::{Control, TaskEnds, TaskLink, task_link_impl};
 use crate::cloud::{Backoff, BackoffConfig};
 use crate::wire::gatt;
@@ -119,6 +123,10 @@ fn evt_uuid() -> Uuid {
     Uuid::parse_str(gatt::EVT_CHARACTERISTIC_UUID).unwrap_or_default()
 }
 
+fn live_uuid(s: &str) -> Uuid {
+    Uuid::parse_str(s).unwrap_or_default()
+}
+
 /// The first Bluetooth adapter, or a sentence saying why there is none.
 async fn adapter() -> Result<Adapter, BleError> {
     let manager = Manager::new().await.map_err(|e| {
@@ -152,10 +160,9 @@ async fn scan(
     wanted: Option<&str>,
     first: bool,
 ) -> Result<Vec<(Peripheral, FoundGlasses)>, BleError> {
+    // No service filter: Mentra Live glasses are found by their name, as the phone apps do.
     adapter
-        .start_scan(ScanFilter {
-            services: vec![service_uuid()],
-        })
+        .start_scan(ScanFilter::default())
         .await
         .map_err(BleError::from)?;
     let deadline = Instant::now() + duration;
@@ -182,9 +189,11 @@ async fn matching(adapter: &Adapter, wanted: Option<&str>) -> Vec<(Peripheral, F
         };
         let name = props.local_name.clone();
         let ours = props.services.contains(&service_uuid())
-            || name
-                .as_deref()
-                .is_some_and(|n| n.to_ascii_uppercase().starts_with(gatt::NAME_PREFIX));
+            || props.services.contains(&live_uuid(live_gatt::SERVICE))
+            || name.as_deref().is_some_and(|n| {
+                n.to_ascii_uppercase().starts_with(gatt::NAME_PREFIX)
+                    || live_gatt::is_mentra_live_name(n)
+            });
         if !ours {
             continue;
         }
@@ -245,9 +254,9 @@ enum Ended {
 async fn run(mut config: BleLinkConfig, ends: TaskEnds) {
     let TaskEnds {
         up,
+        dialect,
         mut control,
         events,
-        ..
     } = ends;
     let mut backoff = Backoff::new(config.backoff.clone(), config.seed);
     let mut reported_down = false;
@@ -255,7 +264,9 @@ async fn run(mut config: BleLinkConfig, ends: TaskEnds) {
         let reason = match adapter().await {
             Err(e) => e.to_string(),
             Ok(adapter) => {
-                match connect_once(&mut config, &adapter, &up, &mut control, &events).await {
+                match connect_once(&mut config, &adapter, &up, &dialect, &mut control, &events)
+                    .await
+                {
                     Ended::Gone => return,
                     Ended::Failed(reason) => reason,
                     Ended::Dropped(reason) => {
@@ -297,6 +308,7 @@ async fn connect_once(
     config: &mut BleLinkConfig,
     adapter: &Adapter,
     up: &AtomicBool,
+    dialect: &std::sync::atomic::AtomicU8,
     control: &mut mpsc::Receiver<Control>,
     events: &mpsc::Sender<LinkEvent>,
 ) -> Ended {
@@ -316,7 +328,7 @@ async fn connect_once(
         timeout(config.discover_timeout, peripheral.discover_services())
             .await
             .map_err(|_| BleError::Timeout("service discovery"))??;
-        let (cmd, evt) = characteristics(&peripheral)?;
+        let (cmd, evt, speaks) = characteristics(&peripheral)?;
         let mtu = peripheral.mtu();
         timeout(gatt, peripheral.subscribe(&evt))
             .await
@@ -324,10 +336,10 @@ async fn connect_once(
         let notifications = timeout(gatt, peripheral.notifications())
             .await
             .map_err(|_| BleError::Timeout("opening notifications"))??;
-        Ok::<_, BleError>((cmd, mtu, notifications))
+        Ok::<_, BleError>((cmd, evt, speaks, mtu, notifications))
     }
     .await;
-    let (cmd, mtu, mut notifications) = match result {
+    let (cmd, evt, speaks, mtu, mut notifications) = match result {
         Ok(ok) => ok,
         Err(e) => {
             let _ = timeout(gatt, peripheral.disconnect()).await;
@@ -336,9 +348,11 @@ async fn connect_once(
     };
     // Remember these glasses for reconnects.
     config.device = Some(glasses.id.clone());
-    let write_type = if cmd
-        .properties
-        .contains(CharPropFlags::WRITE_WITHOUT_RESPONSE)
+    // Mentra Live frames are written with response (long writes up to 509 bytes).
+    let write_type = if speaks == Dialect::MentraProto
+        && cmd
+            .properties
+            .contains(CharPropFlags::WRITE_WITHOUT_RESPONSE)
     {
         WriteType::WithoutResponse
     } else {
@@ -364,7 +378,7 @@ async fn connect_once(
         }
     };
     let (packets_tx, mut packets) = mpsc::channel::<Vec<u8>>(1024);
-    let evt = evt_uuid();
+    let evt = evt.uuid;
     let pump = tokio::spawn(async move {
         while let Some(n) = notifications.next().await {
             if n.uuid == evt && packets_tx.send(n.value).await.is_err() {
@@ -373,8 +387,9 @@ async fn connect_once(
         }
     });
 
+    dialect.store(speaks.to_u8(), Ordering::SeqCst);
     up.store(true, Ordering::SeqCst);
-    info!(mtu, "glasses connected over BLE");
+    info!(mtu, %speaks, "glasses connected over BLE");
     if events.send(LinkEvent::Up { mtu }).await.is_err() {
         return Ended::Gone;
     }
@@ -407,9 +422,29 @@ async fn connect_once(
     ended
 }
 
-/// The `cmd` and `evt` characteristics, checked for the properties we need.
-fn characteristics(p: &Peripheral) -> Result<(Characteristic, Characteristic), BleError> {
+/// The write and notify characteristics, checked for the properties we need, and the dialect
+/// their service speaks: ours, else Mentra Live's.
+fn characteristics(p: &Peripheral) -> Result<(Characteristic, Characteristic, Dialect), BleError> {
     let chars = p.characteristics();
+    let find = |u: Uuid| chars.iter().find(|c| c.uuid == u);
+    if find(cmd_uuid()).is_none() {
+        if let (Some(tx), Some(rx)) = (
+            find(live_uuid(live_gatt::TX)),
+            find(live_uuid(live_gatt::RX)),
+        ) {
+            if !tx.properties.contains(CharPropFlags::WRITE) {
+                return Err(BleError::NotGlasses(
+                    "Mentra Live's 71FF characteristic is not writable with response".into(),
+                ));
+            }
+            if !rx.properties.contains(CharPropFlags::NOTIFY) {
+                return Err(BleError::NotGlasses(
+                    "Mentra Live's 70FF characteristic does not notify".into(),
+                ));
+            }
+            return Ok((tx.clone(), rx.clone(), Dialect::MentraLive));
+        }
+    }
     let cmd = chars
         .iter()
         .find(|c| c.uuid == cmd_uuid())
@@ -431,5 +466,5 @@ fn characteristics(p: &Peripheral) -> Result<(Characteristic, Characteristic), B
             "the event characteristic does not notify".into(),
         ));
     }
-    Ok((cmd.clone(), evt.clone()))
+    Ok((cmd.clone(), evt.clone(), Dialect::MentraProto))
 }

@@ -1,13 +1,15 @@
 //! The `org.bluez` object tree btleplug needs (shared/reference/ble.md, Appendix A): adapter,
-//! device, our GATT service with its `cmd` and `evt` characteristics. Writes to `cmd` go to the
-//! glasses simulator; its packets come back as `evt` notifications. Writes are refused while
-//! disconnected, as BlueZ does.
+//! device, and a GATT service — ours with its `cmd` and `evt` characteristics, or Mentra Live's
+//! (`00004860-…`: write-with-response `71FF`, notify `70FF`). Writes go to the glasses
+//! simulator; its packets come back as notifications. Writes are refused while disconnected,
+//! as BlueZ does.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use mentra_bridge::glasses::live::gatt as live_gatt;
 use mentra_bridge::wire::gatt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -16,7 +18,9 @@ use zbus::object_server::SignalEmitter;
 use zbus::{Connection, interface};
 use zbus::{ObjectPath, OwnedObjectPath, OwnedVariant as OwnedValue};
 
-use crate::glasses::{GlassesHandle, GlassesSimConfig, Port, spawn_glasses};
+use crate::glasses::{
+    GlassesHandle, GlassesSimConfig, LiveSimConfig, Port, spawn_glasses, spawn_live_glasses,
+};
 use crate::link::PortEvent;
 
 const ADAPTER: &str = "/org/bluez/hci0";
@@ -46,6 +50,9 @@ pub struct FakeBluezConfig {
     pub resolve_delay: Duration,
     /// The glasses behind the GATT service.
     pub glasses: GlassesSimConfig,
+    /// Play Mentra Live glasses (their GATT profile and JSON wire) instead of ours. Default
+    /// `None`.
+    pub live: Option<LiveSimConfig>,
 }
 
 impl Default for FakeBluezConfig {
@@ -55,6 +62,7 @@ impl Default for FakeBluezConfig {
             name: "MENTRA_LIVE_SIM".into(),
             resolve_delay: Duration::from_millis(50),
             glasses: GlassesSimConfig::default(),
+            live: None,
         }
     }
 }
@@ -64,6 +72,8 @@ struct Shared {
     write_error: AtomicBool,
     to_glasses: mpsc::Sender<PortEvent>,
     mtu: u16,
+    /// Mentra Live's profile.
+    live: bool,
 }
 
 /// A running fake BlueZ. Dropping it releases the bus name and stops the glasses.
@@ -112,6 +122,7 @@ impl FakeBluez {
             write_error: AtomicBool::new(false),
             to_glasses,
             mtu: config.mtu,
+            live: config.live.is_some(),
         });
         let connection = zbus::connection::Builder::address(address)
             .serve_at("/", ObjectManager)
@@ -135,7 +146,11 @@ impl FakeBluez {
             .name("org.bluez")
             .build()
             .await?;
-        let glasses = spawn_glasses(config.glasses, BluezPort { events, notify });
+        let port = BluezPort { events, notify };
+        let glasses = match config.live {
+            Some(live) => spawn_live_glasses(config.glasses, live, port),
+            None => spawn_glasses(config.glasses, port),
+        };
         // Notifications: the glasses' packets become PropertiesChanged(Value) on `evt`.
         let conn = connection.clone();
         let notifier = tokio::spawn(async move {
@@ -312,7 +327,12 @@ impl Device {
     }
     #[zbus(property, name = "UUIDs")]
     fn uuids(&self) -> Vec<String> {
-        vec![gatt::SERVICE_UUID.into()]
+        // Mentra Live glasses are found by their name.
+        if self.shared.live {
+            Vec::new()
+        } else {
+            vec![gatt::SERVICE_UUID.into()]
+        }
     }
     #[zbus(property, name = "Adapter")]
     fn adapter(&self) -> OwnedObjectPath {
@@ -337,30 +357,30 @@ impl Device {
         }
         // GATT objects exist only while connected (a fresh discovery each time).
         let mtu = self.shared.mtu;
+        let live = self.shared.live;
+        let (service, cmd, cmd_flags, evt): (&'static str, &'static str, &[&str], &'static str) =
+            if live {
+                (live_gatt::SERVICE, live_gatt::TX, &["write"], live_gatt::RX)
+            } else {
+                (
+                    gatt::SERVICE_UUID,
+                    gatt::CMD_CHARACTERISTIC_UUID,
+                    &["write", "write-without-response"],
+                    gatt::EVT_CHARACTERISTIC_UUID,
+                )
+            };
         let exported = async {
-            server.at(SERVICE, Service).await?;
+            server.at(SERVICE, Service { uuid: service }).await?;
             server
                 .at(
                     CMD,
-                    Characteristic::new(
-                        gatt::CMD_CHARACTERISTIC_UUID,
-                        &["write", "write-without-response"],
-                        mtu,
-                        Arc::clone(&self.shared),
-                        true,
-                    ),
+                    Characteristic::new(cmd, cmd_flags, mtu, Arc::clone(&self.shared), true),
                 )
                 .await?;
             server
                 .at(
                     EVT,
-                    Characteristic::new(
-                        gatt::EVT_CHARACTERISTIC_UUID,
-                        &["notify"],
-                        mtu,
-                        Arc::clone(&self.shared),
-                        false,
-                    ),
+                    Characteristic::new(evt, &["notify"], mtu, Arc::clone(&self.shared), false),
                 )
                 .await?;
             Ok::<_, zbus::Error>(())
@@ -386,13 +406,15 @@ impl Device {
     }
 }
 
-struct Service;
+struct Service {
+    uuid: &'static str,
+}
 
 #[interface(name = "org.bluez.GattService1")]
 impl Service {
     #[zbus(property, name = "UUID")]
     fn uuid(&self) -> String {
-        gatt::SERVICE_UUID.into()
+        self.uuid.into()
     }
     #[zbus(property, name = "Primary")]
     fn primary(&self) -> bool {
