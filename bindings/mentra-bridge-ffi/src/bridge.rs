@@ -62,7 +62,19 @@ impl MentraBridge {
         link: Box<dyn GlassesLink>,
         host: Option<Arc<HostLinkHandle>>,
     ) -> Result<Self, MentraError> {
-        let bridge = CoreBridge::start(config(settings), link)?;
+        Self::build_speaking(settings, link, host, None)
+    }
+
+    /// As `build`, with the glasses' dialect set (`None`: what the link says).
+    fn build_speaking(
+        settings: BridgeSettings,
+        link: Box<dyn GlassesLink>,
+        host: Option<Arc<HostLinkHandle>>,
+        dialect: Option<mentra_bridge::glasses::Dialect>,
+    ) -> Result<Self, MentraError> {
+        let mut config = config(settings);
+        config.dialect = dialect;
+        let bridge = CoreBridge::start(config, link)?;
         let runtime = bridge
             .runtime()
             .cloned()
@@ -113,12 +125,15 @@ impl MentraBridge {
                 reason: "this build has no BLE link of its own (feature `ble`): use withHostLink"
                     .into(),
             }),
-            LinkSpec::Tcp { address } => Ok(Arc::new(Self::build(
+            LinkSpec::Tcp { address, dialect } => Ok(Arc::new(Self::build(
                 settings,
-                Box::new(TcpLink::new(TcpLinkConfig::new(address))),
+                Box::new(TcpLink::new(TcpLinkConfig {
+                    dialect: dialect.map(Into::into).unwrap_or_default(),
+                    ..TcpLinkConfig::new(address)
+                })),
                 None,
             )?)),
-            LinkSpec::Simulator { mtu } => simulator(settings, mtu),
+            LinkSpec::Simulator { mtu, dialect } => simulator(settings, mtu, dialect),
         }
     }
 
@@ -245,31 +260,47 @@ impl MentraBridge {
 const FINAL_UPDATE_WAIT: Duration = Duration::from_secs(2);
 
 #[cfg(feature = "simulators")]
-fn simulator(settings: BridgeSettings, mtu: u16) -> Result<Arc<MentraBridge>, MentraError> {
-    use mentra_sim::glasses::{GlassesSimConfig, spawn_glasses};
+fn simulator(
+    settings: BridgeSettings,
+    mtu: u16,
+    dialect: Option<crate::records::GlassesDialect>,
+) -> Result<Arc<MentraBridge>, MentraError> {
+    use mentra_sim::glasses::{GlassesSimConfig, LiveSimConfig, spawn_glasses, spawn_live_glasses};
     use mentra_sim::link::{SimLinkConfig, sim_link};
     let (phone_end, glasses_end, _control) = sim_link(SimLinkConfig {
         mtu: mtu.max(23),
         ..Default::default()
     });
-    let mut bridge = MentraBridge::build(settings, Box::new(phone_end), None)?;
+    let live = dialect == Some(crate::records::GlassesDialect::MentraLive);
+    let mut bridge = MentraBridge::build_speaking(
+        settings,
+        Box::new(phone_end),
+        None,
+        live.then_some(mentra_bridge::glasses::Dialect::MentraLive),
+    )?;
     let glasses = {
         let _inside = bridge.runtime.enter();
-        spawn_glasses(
-            GlassesSimConfig {
-                start_delay: Duration::from_millis(200),
-                stats_interval: Duration::from_millis(500),
-                ..Default::default()
-            },
-            glasses_end,
-        )
+        let config = GlassesSimConfig {
+            start_delay: Duration::from_millis(200),
+            stats_interval: Duration::from_millis(500),
+            ..Default::default()
+        };
+        if live {
+            spawn_live_glasses(config, LiveSimConfig::default(), glasses_end)
+        } else {
+            spawn_glasses(config, glasses_end)
+        }
     };
     bridge.keep = Some(Box::new(glasses));
     Ok(Arc::new(bridge))
 }
 
 #[cfg(not(feature = "simulators"))]
-fn simulator(_: BridgeSettings, _: u16) -> Result<Arc<MentraBridge>, MentraError> {
+fn simulator(
+    _: BridgeSettings,
+    _: u16,
+    _: Option<crate::records::GlassesDialect>,
+) -> Result<Arc<MentraBridge>, MentraError> {
     Err(MentraError::InvalidArgument {
         reason: "this build has no glasses simulator (feature `simulators`)".into(),
     })
@@ -291,6 +322,7 @@ mod tests {
     fn unreachable_glasses() -> LinkSpec {
         LinkSpec::Tcp {
             address: "127.0.0.1:1".into(),
+            dialect: None,
         }
     }
 

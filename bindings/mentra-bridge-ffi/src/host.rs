@@ -42,6 +42,18 @@ impl HostLinkHandle {
         self.inner.connected(mtu).map_err(link_error)
     }
 
+    /// As `connected`, saying what the glasses speak: the app knows from the GATT service it
+    /// discovered (Mentra Live's `00004860-…`, or ours).
+    pub fn connected_as(
+        &self,
+        mtu: u16,
+        dialect: crate::records::GlassesDialect,
+    ) -> Result<(), MentraError> {
+        self.inner
+            .connected_as(mtu, dialect.into())
+            .map_err(link_error)
+    }
+
     /// A notification arrived on the `evt` characteristic.
     pub fn received(&self, packet: Vec<u8>) -> Result<(), MentraError> {
         self.inner.received(packet).map_err(link_error)

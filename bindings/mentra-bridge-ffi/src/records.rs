@@ -23,6 +23,26 @@ pub struct BridgeSettings {
     pub cloud_grace_secs: u32,
 }
 
+/// What a pair of glasses speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum GlassesDialect {
+    /// Our protobuf schema (`proto/`).
+    MentraProto,
+    /// Today's Mentra Live firmware: K900-framed JSON, BLE Wire v2, the controller lease. Its
+    /// GATT service is `00004860-0000-1000-8000-00805f9b34fb` (write `71FF` with response,
+    /// notify `70FF`).
+    MentraLive,
+}
+
+impl From<GlassesDialect> for mentra_bridge::glasses::Dialect {
+    fn from(d: GlassesDialect) -> Self {
+        match d {
+            GlassesDialect::MentraProto => Self::MentraProto,
+            GlassesDialect::MentraLive => Self::MentraLive,
+        }
+    }
+}
+
 /// Where the glasses are, when the bridge owns the link. (For the app's own BLE stack, use
 /// `MentraBridge.withHostLink`.)
 #[derive(Debug, Clone, uniffi::Enum)]
@@ -37,11 +57,17 @@ pub enum LinkSpec {
     Tcp {
         /// `host:port`.
         address: String,
+        /// What they speak; `None` for our protobuf schema.
+        #[uniffi(default = None)]
+        dialect: Option<GlassesDialect>,
     },
     /// The built-in glasses simulator (only in builds with the `simulators` feature).
     Simulator {
         /// ATT MTU of the simulated link.
         mtu: u16,
+        /// What the simulated glasses speak (`MentraLive`: 2026 firmware); `None` for ours.
+        #[uniffi(default = None)]
+        dialect: Option<GlassesDialect>,
     },
 }
 

@@ -44,6 +44,29 @@ def bridge_with(cloud):
     return mb.MentraBridge(settings, mb.LinkSpec.SIMULATOR(mtu=185))
 
 
+def test_a_stream_to_simulated_mentra_live_glasses():
+    cloud = mb.SimulatedCloud()
+    settings = mb.BridgeSettings(cloud_url=cloud.url(), core_token="py-token",
+                                 start_timeout_secs=30, cloud_grace_secs=60)
+    bridge = mb.MentraBridge(settings, mb.LinkSpec.SIMULATOR(
+        mtu=185, dialect=mb.GlassesDialect.MENTRA_LIVE))
+    rec = Recorder()
+    handle = bridge.subscribe(rec)
+    try:
+        assert cloud.wait_connected(10)
+        wait(lambda: isinstance(bridge.snapshot().glasses, mb.GlassesState.CONNECTED),
+             what="glasses connected")
+        glasses = bridge.snapshot().glasses
+        assert glasses.model == "Mentra Live", glasses
+        assert cloud.start_stream("spylive")
+        wait(lambda: ("spylive", mb.StreamStateKind.STREAMING) in rec.streams(), what="streaming")
+        assert cloud.stop_stream("spylive")
+        wait(lambda: ("spylive", mb.StreamStateKind.STOPPED) in rec.streams(), what="stopped")
+    finally:
+        handle.cancel()
+        bridge.shutdown()
+
+
 def test_full_stream_reaches_the_listener_in_order():
     cloud = mb.SimulatedCloud()
     bridge = bridge_with(cloud)

@@ -862,6 +862,12 @@ public protocol HostLinkHandleProtocol: AnyObject, Sendable {
     func connected(mtu: UInt16) throws 
     
     /**
+     * As `connected`, saying what the glasses speak: the app knows from the GATT service it
+     * discovered (Mentra Live's `00004860-…`, or ours).
+     */
+    func connectedAs(mtu: UInt16, dialect: GlassesDialect) throws 
+    
+    /**
      * The connection dropped.
      */
     func disconnected(reason: String) throws 
@@ -936,6 +942,20 @@ open func connected(mtu: UInt16)throws   {try rustCallWithError(FfiConverterType
     uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_connected(
             self.uniffiCloneHandle(),
         FfiConverterUInt16.lower(mtu),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * As `connected`, saying what the glasses speak: the app knows from the GATT service it
+     * discovered (Mentra Live's `00004860-…`, or ours).
+     */
+open func connectedAs(mtu: UInt16, dialect: GlassesDialect)throws   {try rustCallWithError(FfiConverterTypeMentraError_lift) {
+        uniffiCallStatus in
+    uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_connected_as(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt16.lower(mtu),
+        FfiConverterTypeGlassesDialect_lower(dialect),uniffiCallStatus
     )
 }
 }
@@ -2951,6 +2971,83 @@ public func FfiConverterTypeCloudState_lower(_ value: CloudState) -> RustBuffer 
 
 
 /**
+ * What a pair of glasses speaks.
+ */
+
+public enum GlassesDialect: Equatable, Hashable {
+    
+    /**
+     * Our protobuf schema (`proto/`).
+     */
+    case mentraProto
+    /**
+     * Today's Mentra Live firmware: K900-framed JSON, BLE Wire v2, the controller lease. Its
+     * GATT service is `00004860-0000-1000-8000-00805f9b34fb` (write `71FF` with response,
+     * notify `70FF`).
+     */
+    case mentraLive
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension GlassesDialect: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGlassesDialect: FfiConverterRustBuffer {
+    typealias SwiftType = GlassesDialect
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GlassesDialect {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .mentraProto
+        
+        case 2: return .mentraLive
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: GlassesDialect, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .mentraProto:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .mentraLive:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGlassesDialect_lift(_ buf: RustBuffer) throws -> GlassesDialect {
+    return try FfiConverterTypeGlassesDialect.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGlassesDialect_lower(_ value: GlassesDialect) -> RustBuffer {
+    return FfiConverterTypeGlassesDialect.lower(value)
+}
+
+
+
+/**
  * The glasses connection.
  */
 
@@ -3077,7 +3174,10 @@ public enum LinkSpec: Equatable, Hashable {
     case tcp(
         /**
          * `host:port`.
-         */address: String
+         */address: String, 
+        /**
+         * What they speak; `None` for our protobuf schema.
+         */dialect: GlassesDialect? = nil
     )
     /**
      * The built-in glasses simulator (only in builds with the `simulators` feature).
@@ -3085,7 +3185,10 @@ public enum LinkSpec: Equatable, Hashable {
     case simulator(
         /**
          * ATT MTU of the simulated link.
-         */mtu: UInt16
+         */mtu: UInt16, 
+        /**
+         * What the simulated glasses speak (`MentraLive`: 2026 firmware); `None` for ours.
+         */dialect: GlassesDialect? = nil
     )
 
 
@@ -3111,10 +3214,10 @@ public struct FfiConverterTypeLinkSpec: FfiConverterRustBuffer {
         case 1: return .ble(device: try FfiConverterOptionString.read(from: &buf)
         )
         
-        case 2: return .tcp(address: try FfiConverterString.read(from: &buf)
+        case 2: return .tcp(address: try FfiConverterString.read(from: &buf), dialect: try FfiConverterOptionTypeGlassesDialect.read(from: &buf)
         )
         
-        case 3: return .simulator(mtu: try FfiConverterUInt16.read(from: &buf)
+        case 3: return .simulator(mtu: try FfiConverterUInt16.read(from: &buf), dialect: try FfiConverterOptionTypeGlassesDialect.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3130,14 +3233,16 @@ public struct FfiConverterTypeLinkSpec: FfiConverterRustBuffer {
             FfiConverterOptionString.write(device, into: &buf)
             
         
-        case let .tcp(address):
+        case let .tcp(address,dialect):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(address, into: &buf)
+            FfiConverterOptionTypeGlassesDialect.write(dialect, into: &buf)
             
         
-        case let .simulator(mtu):
+        case let .simulator(mtu,dialect):
             writeInt(&buf, Int32(3))
             FfiConverterUInt16.write(mtu, into: &buf)
+            FfiConverterOptionTypeGlassesDialect.write(dialect, into: &buf)
             
         }
     }
@@ -3782,6 +3887,30 @@ fileprivate struct FfiConverterOptionTypeWifi: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeGlassesDialect: FfiConverterRustBuffer {
+    typealias SwiftType = GlassesDialect?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGlassesDialect.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGlassesDialect.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeStreamStatus: FfiConverterRustBuffer {
     typealias SwiftType = [StreamStatus]
 
@@ -3929,6 +4058,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected() != 5726) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected_as() != 35952) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected() != 45911) {

@@ -772,6 +772,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected(
     ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected_as(
+    ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected(
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_received(
@@ -842,6 +844,8 @@ internal object UniffiLib {
     external fun uniffi_mentra_bridge_ffi_fn_free_hostlinkhandle(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_connected(`ptr`: Long,`mtu`: Short,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_connected_as(`ptr`: Long,`mtu`: Short,`dialect`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_disconnected(`ptr`: Long,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1027,6 +1031,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected() and 0xFFFF) != 5726) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected_as() and 0xFFFF) != 35952) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected() and 0xFFFF) != 45911) {
@@ -1937,6 +1944,12 @@ public interface HostLinkHandleInterface {
     fun `connected`(`mtu`: kotlin.UShort)
     
     /**
+     * As `connected`, saying what the glasses speak: the app knows from the GATT service it
+     * discovered (Mentra Live's `00004860-…`, or ours).
+     */
+    fun `connectedAs`(`mtu`: kotlin.UShort, `dialect`: GlassesDialect)
+    
+    /**
      * The connection dropped.
      */
     fun `disconnected`(`reason`: kotlin.String)
@@ -2065,6 +2078,25 @@ open class HostLinkHandle: Disposable, AutoCloseable, HostLinkHandleInterface
         it,
         
         FfiConverterUShort.lower(`mtu`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * As `connected`, saying what the glasses speak: the app knows from the GATT service it
+     * discovered (Mentra Live's `00004860-…`, or ours).
+     */
+    @Throws(MentraException::class)override fun `connectedAs`(`mtu`: kotlin.UShort, `dialect`: GlassesDialect)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(MentraException) { _status ->
+    UniffiLib.uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_connected_as(
+        it,
+        
+        FfiConverterUShort.lower(`mtu`),
+        FfiConverterTypeGlassesDialect.lower(`dialect`),_status)
 }
     }
     
@@ -4556,6 +4588,51 @@ public object FfiConverterTypeCloudState : FfiConverterRustBuffer<CloudState>{
 
 
 /**
+ * What a pair of glasses speaks.
+ */
+
+enum class GlassesDialect {
+    
+    /**
+     * Our protobuf schema (`proto/`).
+     */
+    MENTRA_PROTO,
+    /**
+     * Today's Mentra Live firmware: K900-framed JSON, BLE Wire v2, the controller lease. Its
+     * GATT service is `00004860-0000-1000-8000-00805f9b34fb` (write `71FF` with response,
+     * notify `70FF`).
+     */
+    MENTRA_LIVE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeGlassesDialect: FfiConverterRustBuffer<GlassesDialect> {
+    override fun read(buf: ByteBuffer) = try {
+        GlassesDialect.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: GlassesDialect) = 4UL
+
+    override fun write(value: GlassesDialect, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The glasses connection.
  */
 sealed class GlassesState {
@@ -4713,7 +4790,11 @@ sealed class LinkSpec {
         /**
          * `host:port`.
          */
-        val `address`: kotlin.String) : LinkSpec()
+        val `address`: kotlin.String, 
+        /**
+         * What they speak; `None` for our protobuf schema.
+         */
+        val `dialect`: glass.mentra.bridge.ffi.GlassesDialect? = null ) : LinkSpec()
         
     {
         
@@ -4728,7 +4809,11 @@ sealed class LinkSpec {
         /**
          * ATT MTU of the simulated link.
          */
-        val `mtu`: kotlin.UShort) : LinkSpec()
+        val `mtu`: kotlin.UShort, 
+        /**
+         * What the simulated glasses speak (`MentraLive`: 2026 firmware); `None` for ours.
+         */
+        val `dialect`: glass.mentra.bridge.ffi.GlassesDialect? = null ) : LinkSpec()
         
     {
         
@@ -4757,9 +4842,11 @@ public object FfiConverterTypeLinkSpec : FfiConverterRustBuffer<LinkSpec>{
                 )
             2 -> LinkSpec.Tcp(
                 FfiConverterString.read(buf),
+                FfiConverterOptionalTypeGlassesDialect.read(buf),
                 )
             3 -> LinkSpec.Simulator(
                 FfiConverterUShort.read(buf),
+                FfiConverterOptionalTypeGlassesDialect.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -4778,6 +4865,7 @@ public object FfiConverterTypeLinkSpec : FfiConverterRustBuffer<LinkSpec>{
             (
                 4UL
                 + FfiConverterString.allocationSize(value.`address`)
+                + FfiConverterOptionalTypeGlassesDialect.allocationSize(value.`dialect`)
             )
         }
         is LinkSpec.Simulator -> {
@@ -4785,6 +4873,7 @@ public object FfiConverterTypeLinkSpec : FfiConverterRustBuffer<LinkSpec>{
             (
                 4UL
                 + FfiConverterUShort.allocationSize(value.`mtu`)
+                + FfiConverterOptionalTypeGlassesDialect.allocationSize(value.`dialect`)
             )
         }
     }
@@ -4799,11 +4888,13 @@ public object FfiConverterTypeLinkSpec : FfiConverterRustBuffer<LinkSpec>{
             is LinkSpec.Tcp -> {
                 buf.putInt(2)
                 FfiConverterString.write(value.`address`, buf)
+                FfiConverterOptionalTypeGlassesDialect.write(value.`dialect`, buf)
                 Unit
             }
             is LinkSpec.Simulator -> {
                 buf.putInt(3)
                 FfiConverterUShort.write(value.`mtu`, buf)
+                FfiConverterOptionalTypeGlassesDialect.write(value.`dialect`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -5424,6 +5515,38 @@ public object FfiConverterOptionalTypeWifi: FfiConverterRustBuffer<Wifi?> {
         } else {
             buf.put(1)
             FfiConverterTypeWifi.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeGlassesDialect: FfiConverterRustBuffer<GlassesDialect?> {
+    override fun read(buf: ByteBuffer): GlassesDialect? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeGlassesDialect.read(buf)
+    }
+
+    override fun allocationSize(value: GlassesDialect?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeGlassesDialect.allocationSize(value)
+        }
+    }
+
+    override fun write(value: GlassesDialect?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeGlassesDialect.write(value, buf)
         }
     }
 }
