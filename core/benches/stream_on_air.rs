@@ -15,9 +15,9 @@ use mentra_bridge::glasses::live::peer::{GlassesWire, PhoneMessage};
 use mentra_bridge::glasses::live::{LiveConfig, LiveSession};
 use mentra_bridge::glasses::{Session, SessionConfig, SessionInput, SessionOutput};
 use mentra_bridge::wire::proto::{
-    Ack, AudioConfig, Battery, Capabilities, GlassesToPhone, KeepAliveAck, KeepStreamAlive,
-    Pong, StartStream, StopStream, StreamKind, StreamState, StreamStats, StreamStatus,
-    StreamTransport, VideoConfig, glasses_to_phone::Body as G, phone_to_glasses::Body as P,
+    Ack, AudioConfig, Battery, Capabilities, GlassesToPhone, KeepAliveAck, KeepStreamAlive, Pong,
+    StartStream, StopStream, StreamKind, StreamState, StreamStats, StreamStatus, StreamTransport,
+    VideoConfig, glasses_to_phone::Body as G, phone_to_glasses::Body as P,
 };
 use mentra_bridge::wire::{Framer, Reassembled, Reassembler, decode_phone, encode};
 use serde_json::{Value, json};
@@ -105,73 +105,72 @@ fn proto_run(mtu: u16) -> Tally {
     let mut counting = false;
     let mut pieces: Vec<usize> = Vec::new();
     // Drives the session: phone packets are counted and answered as firmware would.
-    let mut exchange = |s: &mut Session,
-                        now: Instant,
-                        tally: &mut Tally,
-                        counting: bool,
-                        extra: Vec<(u32, G)>| {
-        let mut inbox = extra;
-        loop {
-            let mut outbox = Vec::new();
-            for (reply_to, body) in inbox.drain(..) {
-                let kind = glasses_kind(&body);
-                let bytes = encode(&GlassesToPhone {
-                    message_id: next_id,
-                    reply_to,
-                    body: Some(body),
-                });
-                next_id += 1;
-                let packets: Vec<Vec<u8>> = framer
-                    .split(&bytes)
-                    .unwrap_or_else(|e| panic!("{e}"))
-                    .collect();
-                if counting {
-                    let lens: Vec<usize> = packets.iter().map(Vec::len).collect();
-                    tally.add(kind, &lens, mtu);
-                }
-                for p in packets {
-                    s.handle_input(now, SessionInput::Packet(p));
-                }
-            }
-            while let Some(o) = s.poll_output() {
-                let SessionOutput::ToGlasses(p) = o else { continue };
-                reassembler.handle_packet(now, &p);
-                pieces.push(p.len());
-                while let Some(Reassembled::Message(m)) = reassembler.poll_output() {
-                    let Ok(env) = decode_phone(&m) else { continue };
-                    let Some(body) = env.body else { continue };
-                    let kind = phone_kind(&body);
+    let mut exchange =
+        |s: &mut Session, now: Instant, tally: &mut Tally, counting: bool, extra: Vec<(u32, G)>| {
+            let mut inbox = extra;
+            loop {
+                let mut outbox = Vec::new();
+                for (reply_to, body) in inbox.drain(..) {
+                    let kind = glasses_kind(&body);
+                    let bytes = encode(&GlassesToPhone {
+                        message_id: next_id,
+                        reply_to,
+                        body: Some(body),
+                    });
+                    next_id += 1;
+                    let packets: Vec<Vec<u8>> = framer
+                        .split(&bytes)
+                        .unwrap_or_else(|e| panic!("{e}"))
+                        .collect();
                     if counting {
-                        tally.add(kind, &pieces, mtu);
+                        let lens: Vec<usize> = packets.iter().map(Vec::len).collect();
+                        tally.add(kind, &lens, mtu);
                     }
-                    pieces.clear();
-                    match body {
-                        P::Hello(_) => outbox.push((
-                            env.message_id,
-                            G::Capabilities(Capabilities {
-                                protocol_version: mentra_bridge::wire::PROTOCOL_VERSION,
-                                max_message_size: 4096,
-                                ..Default::default()
-                            }),
-                        )),
-                        P::Ping(_) => outbox.push((env.message_id, G::Pong(Pong {}))),
-                        P::KeepStreamAlive(k) => outbox.push((
-                            env.message_id,
-                            G::KeepAliveAck(KeepAliveAck {
-                                stream_id: k.stream_id,
-                                ack_id: k.ack_id,
-                            }),
-                        )),
-                        _ => outbox.push((env.message_id, G::Ack(Ack {}))),
+                    for p in packets {
+                        s.handle_input(now, SessionInput::Packet(p));
                     }
                 }
+                while let Some(o) = s.poll_output() {
+                    let SessionOutput::ToGlasses(p) = o else {
+                        continue;
+                    };
+                    reassembler.handle_packet(now, &p);
+                    pieces.push(p.len());
+                    while let Some(Reassembled::Message(m)) = reassembler.poll_output() {
+                        let Ok(env) = decode_phone(&m) else { continue };
+                        let Some(body) = env.body else { continue };
+                        let kind = phone_kind(&body);
+                        if counting {
+                            tally.add(kind, &pieces, mtu);
+                        }
+                        pieces.clear();
+                        match body {
+                            P::Hello(_) => outbox.push((
+                                env.message_id,
+                                G::Capabilities(Capabilities {
+                                    protocol_version: mentra_bridge::wire::PROTOCOL_VERSION,
+                                    max_message_size: 4096,
+                                    ..Default::default()
+                                }),
+                            )),
+                            P::Ping(_) => outbox.push((env.message_id, G::Pong(Pong {}))),
+                            P::KeepStreamAlive(k) => outbox.push((
+                                env.message_id,
+                                G::KeepAliveAck(KeepAliveAck {
+                                    stream_id: k.stream_id,
+                                    ack_id: k.ack_id,
+                                }),
+                            )),
+                            _ => outbox.push((env.message_id, G::Ack(Ack {}))),
+                        }
+                    }
+                }
+                if outbox.is_empty() {
+                    break;
+                }
+                inbox = outbox;
             }
-            if outbox.is_empty() {
-                break;
-            }
-            inbox = outbox;
-        }
-    };
+        };
     s.handle_input(now, SessionInput::LinkUp { mtu });
     exchange(&mut s, now, &mut tally, counting, Vec::new());
     counting = true;
@@ -325,8 +324,16 @@ impl LiveRun {
     /// The glasses send one message (counted), and the phone's reaction is carried back.
     fn glasses(&mut self, message: Value) {
         let kind = message["type"].as_str().unwrap_or("?").to_owned();
-        let kind = if kind == "msg_ack" { "ack / msg_ack".into() } else { kind };
-        let kind = if kind == "battery_status" { "battery".into() } else { kind };
+        let kind = if kind == "msg_ack" {
+            "ack / msg_ack".into()
+        } else {
+            kind
+        };
+        let kind = if kind == "battery_status" {
+            "battery".into()
+        } else {
+            kind
+        };
         let frames = self.g.encode(message, 0);
         if self.counting {
             let lens: Vec<usize> = frames.iter().map(Vec::len).collect();
@@ -341,7 +348,8 @@ impl LiveRun {
     fn bes(&mut self, outer: Value) {
         let f = self.g.encode_bes(&outer);
         if self.counting {
-            self.tally.add("BES heartbeat / battery", &[f.len()], self.mtu);
+            self.tally
+                .add("BES heartbeat / battery", &[f.len()], self.mtu);
         }
         self.s.handle_input(self.now, SessionInput::Packet(f));
         self.pump();
@@ -352,11 +360,15 @@ impl LiveRun {
         let mut replies: Vec<Value> = Vec::new();
         let mut bes: Vec<Value> = Vec::new();
         while let Some(o) = self.s.poll_output() {
-            let SessionOutput::ToGlasses(f) = o else { continue };
+            let SessionOutput::ToGlasses(f) = o else {
+                continue;
+            };
             self.pieces.push(f.len());
             let heard = self.g.receive(self.now, &f);
             let kind = match &heard {
-                Some(PhoneMessage::App { json, .. }) => json["type"].as_str().unwrap_or("?").to_owned(),
+                Some(PhoneMessage::App { json, .. }) => {
+                    json["type"].as_str().unwrap_or("?").to_owned()
+                }
                 Some(PhoneMessage::Bes(_)) => "BES heartbeat / battery".into(),
                 Some(PhoneMessage::Handshake) => "v2 handshake".into(),
                 // A piece of a message still coming.
@@ -364,7 +376,11 @@ impl LiveRun {
             };
             let pieces = std::mem::take(&mut self.pieces);
             if self.counting {
-                let kind = if kind == "msg_ack" { "ack / msg_ack" } else { kind.as_str() };
+                let kind = if kind == "msg_ack" {
+                    "ack / msg_ack"
+                } else {
+                    kind.as_str()
+                };
                 self.tally.add(kind, &pieces, self.mtu);
             }
             match heard {
@@ -381,8 +397,11 @@ impl LiveRun {
                     }
                 }
                 Some(PhoneMessage::Bes(outer)) => match outer["C"].as_str() {
-                    Some("cs_hrt") => bes.push(json!({ "C": "sr_hrt", "B": { "ready": 1, "pt": 80, "charg": 0 } })),
-                    Some("cs_batv") => bes.push(json!({ "C": "sr_batv", "V": 1, "B": { "vt": 3900, "pt": 80 } })),
+                    Some("cs_hrt") => bes
+                        .push(json!({ "C": "sr_hrt", "B": { "ready": 1, "pt": 80, "charg": 0 } })),
+                    Some("cs_batv") => {
+                        bes.push(json!({ "C": "sr_batv", "V": 1, "B": { "vt": 3900, "pt": 80 } }))
+                    }
                     _ => {}
                 },
                 _ => {}
@@ -439,14 +458,20 @@ impl LiveRun {
             self.glasses(Self::status("streaming", t, true));
             if probes && t % 2 == 0 {
                 self.probe += 1;
-                let probe = format!("{:08x}-9c1d-4e2f-8a3b-{:012x}", self.probe, self.probe * 7919);
+                let probe = format!(
+                    "{:08x}-9c1d-4e2f-8a3b-{:012x}",
+                    self.probe,
+                    self.probe * 7919
+                );
                 self.glasses(json!({
                     "type": "stream_controller_probe", "protocolVersion": 1, "streamId": STREAM_ID,
                     "controllerId": "6f1c2b9e-3d4a-4e5f-8a7b-0c1d2e3f4a5b", "probeId": probe,
                 }));
             }
             if t % 60 == 0 {
-                self.glasses(json!({ "type": "battery_status", "percent": 80 - t / 60, "charging": false }));
+                self.glasses(
+                    json!({ "type": "battery_status", "percent": 80 - t / 60, "charging": false }),
+                );
             }
             if t % 15 == 0 {
                 self.send(P::KeepStreamAlive(KeepStreamAlive {
