@@ -15,7 +15,9 @@ use mentra_bridge::bridge::spawn;
 use mentra_bridge::cloud::{BackoffConfig, CloudConfig};
 use mentra_bridge::glasses::{Dialect, GlassesLink, HostTransport, LinkEvent, host_link};
 use mentra_sim::cloud::{CloudSim, CloudSimConfig, run_stream_script};
-use mentra_sim::glasses::{GlassesHandle, LiveSimConfig, spawn_glasses, spawn_live_glasses};
+use mentra_sim::glasses::{
+    GlassesHandle, LiveFirmware, LiveSimConfig, spawn_glasses, spawn_live_glasses,
+};
 use mentra_sim::link::{SimLinkConfig, sim_link};
 use tokio::sync::mpsc;
 
@@ -37,28 +39,51 @@ async fn a_full_stream_over_a_host_link() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_full_stream_over_a_host_link_to_mentra_live_glasses_the_app_named() {
-    let (_cloud, glasses) = stream_over_a_host_link(Some(Dialect::MentraLive)).await;
+async fn a_full_stream_over_a_host_link_to_mentra_live_2026_glasses_the_app_named() {
+    let (_cloud, glasses) =
+        stream_over_a_host_link(Some((Dialect::MentraLive, LiveFirmware::Y2026))).await;
     let json = glasses.json();
     assert!(json.heard.iter().any(|m| m["type"] == "start_stream"));
     assert!(
         json.accepted_answers >= 1,
         "probes answered over the app's stack"
     );
+    assert!(json.binary_heard >= 1, "Wire v2 over the app's stack");
 }
 
-/// A scripted stream over a host link; `dialect` is what the app says it found (Mentra Live's
-/// service), `None` our own.
-async fn stream_over_a_host_link(dialect: Option<Dialect>) -> (CloudSim, GlassesHandle) {
+#[tokio::test(start_paused = true)]
+async fn a_full_stream_over_a_host_link_to_mentra_live_2025_glasses_the_app_named() {
+    let (_cloud, glasses) =
+        stream_over_a_host_link(Some((Dialect::MentraLive, LiveFirmware::Y2025))).await;
+    let json = glasses.json();
+    assert!(json.heard.iter().any(|m| m["type"] == "start_rtmp_stream"));
+    assert!(
+        json.heard
+            .iter()
+            .any(|m| m["type"] == "keep_rtmp_stream_alive")
+    );
+}
+
+/// A scripted stream over a host link; `live` is what the app says it found (Mentra Live's
+/// service) and the firmware behind it, `None` our own glasses.
+async fn stream_over_a_host_link(
+    live: Option<(Dialect, LiveFirmware)>,
+) -> (CloudSim, GlassesHandle) {
+    let dialect = live.map(|(d, _)| d);
     let (mut radio, glasses_end, _control) = sim_link(SimLinkConfig {
         mtu: 185,
         ..Default::default()
     });
-    let glasses = match dialect {
-        Some(Dialect::MentraLive) => {
-            spawn_live_glasses(quick_glasses(), LiveSimConfig::default(), glasses_end)
-        }
-        _ => spawn_glasses(quick_glasses(), glasses_end),
+    let glasses = match live {
+        Some((_, firmware)) => spawn_live_glasses(
+            quick_glasses(),
+            LiveSimConfig {
+                firmware,
+                ..Default::default()
+            },
+            glasses_end,
+        ),
+        None => spawn_glasses(quick_glasses(), glasses_end),
     };
     let (writes, mut to_radio) = mpsc::unbounded_channel();
     let (link, handle) = host_link(Arc::new(Host { radio: writes }));
