@@ -419,7 +419,11 @@ fn status(m: &Value) -> StreamStatus {
     let snapshot = is_snapshot(m);
     let live =
         bool_of(m, "streaming").unwrap_or(false) || bool_of(m, "reconnecting").unwrap_or(false);
-    let detail = str_of(m, "errorDetails").unwrap_or_default().to_owned();
+    // A reconnect says why in `reason` (stream_error, connection_failed, connection_lost).
+    let detail = str_of(m, "errorDetails")
+        .or_else(|| str_of(m, "reason"))
+        .unwrap_or_default()
+        .to_owned();
     let mut state = match word {
         "initializing" | "starting" | "connecting" => StreamState::Initializing,
         "streaming" | "streaming_started" | "active" => StreamState::Streaming,
