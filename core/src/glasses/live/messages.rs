@@ -520,7 +520,7 @@ pub(crate) fn error_code_of(detail: &str) -> StreamErrorCode {
         C::InvalidUrl
     } else if d.starts_with("Battery level too low") {
         C::BatteryLow
-    } else if d == "camera_busy" {
+    } else if d == "camera_busy" || d.starts_with("Could not access camera") {
         C::CameraBusy
     } else if d.starts_with("RTMP connection failed") {
         C::RtmpConnectFailed
@@ -659,10 +659,61 @@ mod tests {
             s(json!({"type":"stream_status","status":"warp","streamId":"s1"})).state,
             99
         );
-        assert_eq!(
-            error_code_of("Battery level too low (9%) - minimum 15% required"),
-            StreamErrorCode::BatteryLow
-        );
+        // Every error text of §g.5, as its code (the text itself goes on as the detail).
+        use StreamErrorCode as C;
+        for (text, code) in [
+            (
+                "Update the Mentra App: native stream controller probing is required",
+                C::Internal,
+            ),
+            (
+                "BES reports the phone BLE link disconnected; reconnect the Mentra App",
+                C::PhoneLinkLost,
+            ),
+            (
+                "BES phone BLE state could not be synchronized; reconnect and try again",
+                C::PhoneLinkLost,
+            ),
+            ("Stream start superseded by a newer request", C::Internal),
+            ("Stream start cancelled", C::Internal),
+            ("Stream command owner closed", C::Internal),
+            ("missing_stream_url", C::InvalidUrl),
+            ("missing_rtmp_url", C::InvalidUrl),
+            ("Unknown stream URL protocol", C::InvalidUrl),
+            (
+                "Battery level too low (9%) - minimum 15% required",
+                C::BatteryLow,
+            ),
+            ("no_wifi_connection", C::NoWifi),
+            ("Resolution not supported by camera", C::Internal),
+            (
+                "Could not access camera for resolution check",
+                C::CameraBusy,
+            ),
+            ("Could not access camera", C::CameraBusy),
+            (
+                "Controlling phone app stopped responding",
+                C::ControllerLost,
+            ),
+            (
+                "Phone BLE disconnected beyond grace period",
+                C::PhoneLinkLost,
+            ),
+            ("camera_busy", C::CameraBusy),
+            ("Fatal streaming error: boom", C::EncoderFailed),
+            ("RTMP connection failed: refused", C::RtmpConnectFailed),
+            ("Initialization failed: x", C::EncoderFailed),
+            ("Failed to create surface: x", C::EncoderFailed),
+            ("not_streaming", C::NotStreaming),
+            (
+                "Stream timed out - no keep-alive from cloud",
+                C::KeepAliveTimeout,
+            ),
+            ("json_error", C::Internal),
+            ("service_unavailable", C::Internal),
+        ] {
+            assert_eq!(error_code_of(text), code, "{text}");
+        }
     }
 
     #[test]
