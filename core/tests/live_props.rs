@@ -11,6 +11,7 @@ use mentra_bridge::glasses::SessionInput;
 use mentra_bridge::glasses::live::chunk::{self, Chunk, Side};
 use mentra_bridge::glasses::live::compact::{Compactor, Expander};
 use mentra_bridge::glasses::live::k900::{self, FrameStream, LengthOrder, TYPE_STRING};
+use mentra_bridge::glasses::live::peer::GlassesWire;
 use mentra_bridge::glasses::live::v2::{self, Fragment, Order};
 use mentra_bridge::glasses::live::{LiveConfig, LiveSession};
 use proptest::prelude::*;
@@ -169,10 +170,27 @@ proptest! {
     fn hostile_frames_never_panic_the_session(
         frames in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..600), 0..40),
         json_frames in prop::collection::vec("\\{[ -~]{0,200}\\}", 0..20),
+        on_v2 in any::<bool>(),
     ) {
         let now = Instant::now();
         let mut s = LiveSession::new(LiveConfig::default(), now);
         s.handle_input(now, SessionInput::LinkUp { mtu: 247 });
+        if on_v2 {
+            // A session already on Wire v2, so compact forms reach the expander.
+            let mut peer = GlassesWire::new();
+            let ready = json!({ "type": "glasses_ready", "sid": "a1b2c3d4", "wire_caps": { "binary": true } });
+            let version = json!({ "type": "version_info_1", "build_number": "303006291" });
+            for m in [ready, version] {
+                for f in peer.encode(m, 0) {
+                    s.handle_input(now, SessionInput::Packet(f));
+                }
+            }
+            s.handle_input(now, SessionInput::Packet(peer.switch_to_v2(0)));
+            for f in peer.encode(json!({ "type": "stream_status", "status": "streaming", "timestamp": u64::MAX }), 0) {
+                s.handle_input(now, SessionInput::Packet(f));
+            }
+            prop_assert!(s.wire_v2());
+        }
         for f in frames {
             s.handle_input(now, SessionInput::Packet(f));
         }

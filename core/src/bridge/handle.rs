@@ -165,6 +165,8 @@ pub fn spawn(
         wifi: Default::default(),
         internals: Arc::clone(&internals),
         last_write_warning: None,
+        last_thermal: None,
+        last_stats_temperature: None,
     };
     let ended = Arc::clone(&publisher);
     tokio::spawn(async move {

@@ -56,6 +56,10 @@ pub(crate) struct Driver {
     pub(crate) internals: Arc<std::sync::Mutex<super::state::Internals>>,
     /// When the user was last told a write to the glasses failed.
     pub(crate) last_write_warning: Option<Instant>,
+    /// When the glasses last sent a thermal report of their own.
+    pub(crate) last_thermal: Option<std::time::Instant>,
+    /// When a temperature from stream stats was last published.
+    pub(crate) last_stats_temperature: Option<std::time::Instant>,
 }
 
 fn now() -> std::time::Instant {
@@ -254,7 +258,10 @@ impl Driver {
     async fn on_session(&mut self, event: SessionEvent) {
         let now = now();
         match event {
-            SessionEvent::Ready(info) => {
+            SessionEvent::Ready(mut info) => {
+                if self.link.link_encrypted() == Some(false) {
+                    info.link_encrypted = false;
+                }
                 self.publisher
                     .publish(BridgeEvent::Glasses(GlassesConnectionState::Connected {
                         model: info.model.clone(),
@@ -354,9 +361,10 @@ impl Driver {
         match incoming.body {
             G::StreamStatus(s) => {
                 if let Some(t) = s.stats.as_ref().map(|st| st.temperature_c) {
-                    if t != 0.0 {
+                    if t.is_finite() && t != 0.0 {
                         self.health
                             .handle_input(now, HealthInput::Temperature { celsius: t });
+                        self.stats_temperature(now, t);
                     }
                 }
                 self.supervisor
@@ -387,6 +395,7 @@ impl Driver {
                 }));
             }
             G::Thermal(t) => {
+                self.last_thermal = Some(now);
                 let level = match ThermalState::try_from(t.state) {
                     Ok(ThermalState::Normal) => ThermalLevel::Normal,
                     Ok(ThermalState::Warm) => ThermalLevel::Warm,
@@ -433,6 +442,29 @@ impl Driver {
                 crate::glasses::body_name(&other)
             ),
         }
+    }
+
+    /// Glasses that report heat only inside stream stats (Mentra Live) still show it: every
+    /// 10 s at most, and only while no thermal report has come for 30 s.
+    fn stats_temperature(&mut self, now: std::time::Instant, celsius: f32) {
+        let recent = |t: Option<std::time::Instant>, d: u64| {
+            t.is_some_and(|t| now.saturating_duration_since(t) < std::time::Duration::from_secs(d))
+        };
+        if recent(self.last_thermal, 30) || recent(self.last_stats_temperature, 10) {
+            return;
+        }
+        self.last_stats_temperature = Some(now);
+        let level = match self.health.heat() {
+            HeatBand::Normal => ThermalLevel::Normal,
+            HeatBand::Warn => ThermalLevel::Warm,
+            HeatBand::Throttle => ThermalLevel::Hot,
+            HeatBand::Critical => ThermalLevel::Critical,
+        };
+        self.publisher
+            .publish(BridgeEvent::Temperature(TemperatureReading {
+                celsius,
+                level,
+            }));
     }
 
     fn on_health(&mut self, alert: HealthAlert) {

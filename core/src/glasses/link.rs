@@ -58,4 +58,11 @@ pub trait GlassesLink: Send + 'static {
     fn dialect(&self) -> Option<Dialect> {
         None
     }
+
+    /// `Some(false)` when the link is known to carry bytes in clear (plain TCP), whatever the
+    /// glasses declare; the bridge then refuses to send Wi-Fi credentials over it unless
+    /// allowed. The default, `None`, leaves it to the glasses' declaration.
+    fn link_encrypted(&self) -> Option<bool> {
+        None
+    }
 }

@@ -33,6 +33,8 @@ type Start = Box<dyn FnOnce(TaskEnds) -> BoxFuture<'static, ()> + Send>;
 /// The link handle: forwards sends and recycles to the task, hands its events out.
 pub(crate) struct TaskLink {
     pub(crate) describe: String,
+    /// What the transport itself says of encryption (`Some(false)` for plain TCP).
+    pub(crate) encrypted: Option<bool>,
     up: Arc<AtomicBool>,
     dialect: Arc<AtomicU8>,
     control: mpsc::Sender<Control>,
@@ -55,6 +57,7 @@ impl TaskLink {
         };
         Self {
             describe,
+            encrypted: None,
             up,
             dialect,
             control,
@@ -120,6 +123,10 @@ macro_rules! task_link_impl {
 
             fn dialect(&self) -> Option<$crate::glasses::Dialect> {
                 self.inner.dialect()
+            }
+
+            fn link_encrypted(&self) -> Option<bool> {
+                self.inner.encrypted
             }
         }
     };

@@ -72,9 +72,10 @@ impl TcpLink {
     /// A link to glasses at `config.address`; it connects on first use.
     pub fn new(config: TcpLinkConfig) -> Self {
         let describe = format!("tcp://{}", config.address);
-        Self {
-            inner: TaskLink::new(describe, Box::new(move |ends| Box::pin(run(config, ends)))),
-        }
+        let mut inner = TaskLink::new(describe, Box::new(move |ends| Box::pin(run(config, ends))));
+        // Plain TCP: nothing on the wire is encrypted, whatever the glasses say.
+        inner.encrypted = Some(false);
+        Self { inner }
     }
 }
 

@@ -253,7 +253,7 @@ impl Expander {
         if let Some(ts) = o.get("timestamp").and_then(Value::as_u64) {
             o.insert(
                 "timestamp".into(),
-                Value::from(self.epoch.unwrap_or(0) + ts),
+                Value::from(self.epoch.unwrap_or(0).saturating_add(ts)),
             );
         }
         if t == "photo_status" {

@@ -82,7 +82,8 @@ pub(crate) fn command(
             } else {
                 "get_stream_status"
             };
-            Outbound::message(json!({ "type": t }), false, true)
+            // Asked after a relink, when the SoC may sleep: wake it for the answer.
+            Outbound::message(json!({ "type": t }), true, true)
         }
         P::SetStreamBitrate(_) => {
             // The firmware runs its own thermal bitrate control (86 °C start, 90 °C limit).
@@ -218,6 +219,8 @@ pub(crate) enum Inbound {
         revision: Option<i64>,
         /// The answer to `get_stream_status` (or an idle `stop_stream`), not an event.
         snapshot: bool,
+        /// Named as 2025 firmware names it (`rtmp_stream_status`, or no type at all).
+        legacy: bool,
     },
     /// Understood and not needed (or not understood: the type, for logs).
     Ignored(String),
@@ -283,6 +286,7 @@ pub(crate) fn inbound(m: &Value) -> Inbound {
                 sid: None,
                 revision: None,
                 snapshot: true,
+                legacy: true,
             };
         }
         return Inbound::Ignored("(no type)".into());
@@ -326,6 +330,7 @@ pub(crate) fn inbound(m: &Value) -> Inbound {
             sid: sid(),
             revision: m.get("revision").and_then(Value::as_i64),
             snapshot: is_snapshot(m),
+            legacy: kind == "rtmp_stream_status",
         },
         "keep_alive_ack" => Inbound::Model(glasses_to_phone::Body::KeepAliveAck(KeepAliveAck {
             stream_id: str_of(m, "streamId").unwrap_or_default().to_owned(),

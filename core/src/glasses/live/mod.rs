@@ -32,13 +32,15 @@ pub struct LiveConfig {
     pub first_message_id: Option<u64>,
     /// Unix milliseconds at the session's creation, for the `timestamp` fields. Default: now.
     pub unix_base_ms: Option<u64>,
-    /// Which stream command names to send. Default: decided at `glasses_ready` — modern when
-    /// the glasses declare a process id (`sid`) or wire capabilities, the 2025 names otherwise.
+    /// Which stream command names to send. Default: the modern ones (§i.4); glasses that
+    /// declare neither a process id (`sid`) nor wire capabilities and ignore a
+    /// `start_stream` (acknowledged, no status within 3 s) get it again as
+    /// `start_rtmp_stream`, and the 2025 names from then on.
     pub names: Option<CommandNames>,
     /// Switch to BLE Wire v2 when the glasses offer it. Default true.
     pub wire_v2: bool,
     /// The Mentra Live link is bonded by the OS pairing; Wi-Fi credentials may cross it.
-    /// Default true (set false for a TCP test link).
+    /// Default true. A link that knows better overrides it (plain TCP is never encrypted).
     pub link_encrypted: bool,
     /// Readiness loop (`cs_hrt` + `phone_ready`) until `glasses_ready`. Default 2.5 s.
     pub readiness_interval: Duration,

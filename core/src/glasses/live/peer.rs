@@ -92,6 +92,15 @@ impl GlassesWire {
     /// Reads one frame the phone wrote. `None` while a message is incomplete, or for bytes
     /// that are no message (counted by the caller if it cares).
     pub fn receive(&mut self, now: Instant, frame: &[u8]) -> Option<PhoneMessage> {
+        // The BES2700 takes phone writes of at most 253 bytes (v1) or 509 bytes (v2).
+        let limit = if frame.get(2) == Some(&TYPE_BINARY) {
+            509
+        } else {
+            chunk::PHONE_MAX_FRAME
+        };
+        if frame.len() > limit {
+            return None;
+        }
         let f = k900::decode(frame).ok()?;
         match f.kind {
             TYPE_BINARY => {

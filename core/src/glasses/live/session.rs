@@ -86,7 +86,7 @@ impl Epoch {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Tracked {
     request: u32,
     m_id: u64,
@@ -95,11 +95,45 @@ struct Tracked {
     sends: u8,
 }
 
+impl std::fmt::Debug for Tracked {
+    // The JSON may carry stream keys, tokens and Wi-Fi passwords: its type only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked")
+            .field("request", &self.request)
+            .field("m_id", &self.m_id)
+            .field("type", &self.json.get("type"))
+            .field("sends", &self.sends)
+            .finish()
+    }
+}
+
+/// The 2025 fallback of a start (see `LiveSession::legacy_check`).
+struct LegacyCheck {
+    request: u32,
+    json: Value,
+    deadline: Option<Instant>,
+}
+
+impl std::fmt::Debug for LegacyCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LegacyCheck")
+            .field("request", &self.request)
+            .field("deadline", &self.deadline)
+            .finish()
+    }
+}
+
 /// One frame waiting to be written; `paced` frames follow the previous one by the pacing gap.
-#[derive(Debug)]
 struct Frame {
     bytes: Vec<u8>,
     paced: bool,
+}
+
+impl std::fmt::Debug for Frame {
+    // The bytes are the JSON: their length only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Frame({} bytes)", self.bytes.len())
+    }
 }
 
 /// The Mentra Live session with one pair of glasses (sans-IO), used exactly like
@@ -122,6 +156,18 @@ pub struct LiveSession {
     sid: Option<String>,
     caps_seen: bool,
     names: CommandNames,
+    /// The names are known (set, or shown by a `sid`, `wire_caps` or a status's naming).
+    names_settled: bool,
+    /// A start sent in the modern names to glasses that may not know them: the 2025 form to
+    /// send instead if no status shows up by the deadline (armed by its `msg_ack`).
+    legacy_check: Option<LegacyCheck>,
+    /// `request_version` asks on this link (bounded: each one wakes the SoC).
+    version_asks: u8,
+    /// When the BES was last asked for `sr_hrt` because the app's charging bit disagreed.
+    charging_asked: Option<Instant>,
+    /// The last chunk session's millisecond stamp (kept strictly increasing, so two chunked
+    /// messages never share a session id).
+    chunk_ms: u64,
     info: Option<GlassesInfo>,
     /// Per process, never reset: the glasses remember mIds for 10 s.
     next_m_id: u64,
@@ -174,6 +220,15 @@ const HANDSHAKE_ATTEMPTS: u8 = 3;
 const BATTERY_EVERY: u64 = 10;
 /// How long the BES's charging bit stays the truth (it is asked with every heartbeat).
 const CHARGING_EVIDENCE: Duration = Duration::from_secs(45);
+/// A start in the modern names that no status follows within this long (after its
+/// `msg_ack`) goes again in the 2025 names.
+const LEGACY_WAIT: Duration = Duration::from_secs(3);
+/// `request_version` is asked at most this often on one link.
+const VERSION_ASKS: u8 = 3;
+/// The BES is asked again about charging at most this often.
+const CHARGING_ASK: Duration = Duration::from_secs(5);
+/// Frames waiting to be written at most (a flood of probes cannot grow it further).
+const WIRE_LIMIT: usize = 512;
 /// A `get_stream_status` not answered by a snapshot within this long is asked again.
 const STATUS_ANSWER: Duration = Duration::from_secs(2);
 /// A battery reading equal to the last one, this soon, is not delivered again.
@@ -208,6 +263,11 @@ impl LiveSession {
             sid: None,
             caps_seen: false,
             names,
+            names_settled: false,
+            legacy_check: None,
+            version_asks: 0,
+            charging_asked: None,
+            chunk_ms: 0,
             info: None,
             next_m_id,
             next_request: 1,
@@ -300,6 +360,18 @@ impl LiveSession {
         let out = messages::command(&body, self.names, &self.controller_id)?;
         let request = self.next_request;
         self.next_request = self.next_request.checked_add(1).unwrap_or(1);
+        if matches!(body, phone_to_glasses::Body::StartStream(_)) && !self.names_settled {
+            // Glasses that did not say who they are may predate `start_stream`: keep the
+            // 2025 form at hand in case they ignore this one.
+            if let Ok(old) = messages::command(&body, CommandNames::Legacy, &self.controller_id) {
+                let deadline = (!self.mids()).then(|| now + LEGACY_WAIT);
+                self.legacy_check = Some(LegacyCheck {
+                    request,
+                    json: old.json,
+                    deadline,
+                });
+            }
+        }
         if matches!(body, phone_to_glasses::Body::GetWifiStatus(_)) {
             if self.wifi_requests.len() >= self.config.queue_limit {
                 self.wifi_requests.pop_front();
@@ -351,14 +423,18 @@ impl LiveSession {
                 self.stats.retransmissions += 1;
                 self.queue.push_front(t);
             } else {
-                self.report(SessionEvent::Failed {
-                    request: t.request,
-                    reason: CommandFailure::NoAnswer { attempts: t.sends },
-                });
+                self.wifi_requests.retain(|r| *r != t.request);
+                if t.request != 0 {
+                    self.report(SessionEvent::Failed {
+                        request: t.request,
+                        reason: CommandFailure::NoAnswer { attempts: t.sends },
+                    });
+                }
             }
             self.pump(now);
         }
         self.status_timeouts(now);
+        self.legacy_timeout(now);
         if self.is_ready() && self.heartbeat_at.is_some_and(|at| now >= at) {
             self.heartbeat(now);
         }
@@ -401,6 +477,7 @@ impl LiveSession {
             self.in_flight.as_ref().map(|(_, d)| *d),
             self.heartbeat_at.filter(|_| self.is_ready()),
             self.status_requests.iter().map(|(_, d, _)| *d).min(),
+            self.legacy_check.as_ref().and_then(|c| c.deadline),
             self.epoch.handshake_retry,
             (up && !self.liveness_reported).then(|| self.last_rx + self.config.liveness_timeout),
             pacing,
@@ -422,6 +499,10 @@ impl LiveSession {
         self.app_version = None;
         self.sid = None;
         self.caps_seen = false;
+        self.names_settled = false;
+        self.legacy_check = None;
+        self.version_asks = 0;
+        self.charging_asked = None;
         self.revision = None;
         self.bes_charging = None;
         self.app_charging = None;
@@ -436,7 +517,8 @@ impl LiveSession {
     }
 
     fn link_down(&mut self) {
-        let was_up = self.phase != Phase::Down;
+        // After `sr_shut` the session already reported its end.
+        let was_up = !matches!(self.phase, Phase::Down | Phase::Off);
         let was_ready = self.is_ready();
         self.phase = Phase::Down;
         self.epoch = Epoch::new();
@@ -448,7 +530,7 @@ impl LiveSession {
         self.info = None;
         let failed = self.take_waiting();
         if was_ready {
-            for request in failed {
+            for request in failed.into_iter().filter(|r| *r != 0) {
                 self.report(SessionEvent::Failed {
                     request,
                     reason: CommandFailure::LinkDown,

@@ -445,21 +445,75 @@ fn sr_shut_reports_powering_off_and_the_session_goes_quiet() {
 }
 
 #[test]
-fn firmware_of_2025_gets_legacy_names_no_mids_and_an_ack_when_written() {
+fn glasses_that_ignore_start_stream_get_it_again_in_the_2025_names() {
     let mut r = Rig::new(LiveConfig::default());
     r.up();
+    // No sid, no wire_caps, no version: who knows which names these speak.
     r.glasses_say(json!({ "type": "glasses_ready", "timestamp": 1 }));
     r.advance(Duration::from_secs(4));
     assert!(r.s.is_ready());
-    assert_eq!(r.s.info().map(|i| i.transports.len()), Some(1), "RTMP only");
     let id = r.start();
-    let (start, _, _) = r.last_app("start_rtmp_stream").expect("legacy name");
+    assert!(
+        r.last_app("start_stream").is_some(),
+        "the modern name first (§i.4)"
+    );
+    assert!(
+        r.acked(id),
+        "no mIds: nothing will confirm it, acked when written"
+    );
+    assert!(r.last_app("start_rtmp_stream").is_none());
+    // Silence: no status within 3 s.
+    r.advance(Duration::from_secs(3));
+    let (start, wake, _) = r.last_app("start_rtmp_stream").expect("the 2025 name");
+    assert!(wake);
     assert!(start.get("mId").is_none());
     assert_eq!(
         start["rtmpUrl"],
         "rtmp://ingest.example.com/live/secret-key"
     );
-    assert!(r.acked(id), "nothing will confirm it: acked when written");
+    // From then on every command speaks 2025.
+    r.s.send(r.now, P::StopStream(StopStream::default()))
+        .expect("sent");
+    r.drain();
+    assert!(r.last_app("stop_rtmp_stream").is_some());
+}
+
+#[test]
+fn a_status_after_start_stream_settles_the_modern_names() {
+    let mut r = Rig::new(LiveConfig::default());
+    // A build with mIds but no process id (an early-2026 app on an old BES).
+    r.up();
+    r.glasses_say(json!({ "type": "glasses_ready", "timestamp": 1 }));
+    r.glasses_say(json!({ "type": "version_info_1", "build_number": "303000100" }));
+    let id = r.start();
+    let (start, _, _) = r.last_app("start_stream").expect("modern");
+    r.glasses_say(json!({ "type": "msg_ack", "mId": start["mId"] }));
+    assert!(r.acked(id));
+    r.glasses_say(
+        json!({ "type": "stream_status", "status": "initializing", "streamId": "sm4k2q7xa1" }),
+    );
+    r.advance(Duration::from_secs(10));
+    assert!(
+        r.last_app("start_rtmp_stream").is_none(),
+        "it spoke: no fallback"
+    );
+    r.s.send(r.now, P::StopStream(StopStream::default()))
+        .expect("sent");
+    r.drain();
+    assert!(r.last_app("stop_stream").is_some());
+}
+
+#[test]
+fn an_rtmp_stream_status_settles_the_2025_names_at_once() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.up();
+    r.glasses_say(json!({ "type": "glasses_ready", "timestamp": 1 }));
+    r.glasses_say(json!({ "type": "version_info_1", "build_number": "30200123" }));
+    r.glasses_say(json!({ "type": "rtmp_stream_status", "status": "stopped" }));
+    r.s.send(r.now, P::StopStream(StopStream::default()))
+        .expect("sent");
+    r.drain();
+    assert!(r.last_app("stop_rtmp_stream").is_some());
 }
 
 #[test]
@@ -563,4 +617,115 @@ fn link_down_fails_what_waits_and_a_bitrate_change_is_unsupported() {
     r.drain();
     let (s, _, _) = r.last_app("stop_stream").expect("stop");
     assert!(s["mId"].as_u64().expect("mId") > 100);
+}
+
+#[test]
+fn a_lost_wifi_answer_does_not_shift_every_later_one() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let a =
+        r.s.send(r.now, P::GetWifiStatus(GetWifiStatus {}))
+            .expect("sent");
+    r.drain();
+    let (ask, _, _) = r.last_app("request_wifi_status").expect("asked");
+    r.glasses_say(json!({ "type": "msg_ack", "mId": ask["mId"] }));
+    // A's answer is lost; the user asks again.
+    let b =
+        r.s.send(r.now, P::GetWifiStatus(GetWifiStatus {}))
+            .expect("sent");
+    r.drain();
+    let (ask, _, _) = r.last_app("request_wifi_status").expect("asked again");
+    r.glasses_say(json!({ "type": "msg_ack", "mId": ask["mId"] }));
+    r.glasses_say(
+        json!({ "type": "wifi_status", "connected": true, "ssid": "home", "local_ip": "10.0.0.9" }),
+    );
+    let answered: Vec<u32> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::Message(m) if matches!(m.body, G::WifiStatus(_)) => Some(m.reply_to),
+            _ => None,
+        })
+        .collect();
+    assert!(answered.contains(&b), "B is answered: {answered:?}");
+    assert!(answered.contains(&a), "and A with it: {answered:?}");
+}
+
+#[test]
+fn the_bes_charging_bit_holds_against_an_old_apps_guess_and_is_asked_again() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.bes_says(json!({ "C": "sr_hrt", "B": { "ready": 1, "pt": 10, "charg": 1 } }));
+    let hrt_before = r.bes_names().iter().filter(|n| *n == "cs_hrt").count();
+    r.advance(Duration::from_secs(1));
+    // An old app guesses "not charging" from the voltage.
+    r.glasses_say(json!({ "type": "battery_status", "percent": 10, "charging": false }));
+    let last = r.events.iter().rev().find_map(|e| match e {
+        SessionEvent::Message(m) => match &m.body {
+            G::Battery(b) => Some(*b),
+            _ => None,
+        },
+        _ => None,
+    });
+    assert!(
+        last.is_some_and(|b| b.charging),
+        "the BES's bit holds: {last:?}"
+    );
+    assert_eq!(
+        r.bes_names().iter().filter(|n| *n == "cs_hrt").count(),
+        hrt_before + 1,
+        "and the BES is asked at once"
+    );
+    // The BES says it is unplugged: that is news.
+    r.bes_says(json!({ "C": "sr_hrt", "B": { "ready": 1, "pt": 10, "charg": 0 } }));
+    let last = r.events.iter().rev().find_map(|e| match e {
+        SessionEvent::Message(m) => match &m.body {
+            G::Battery(b) => Some(*b),
+            _ => None,
+        },
+        _ => None,
+    });
+    assert!(last.is_some_and(|b| !b.charging), "{last:?}");
+}
+
+#[test]
+fn sr_shut_then_the_link_drop_reports_the_end_once() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.bes_says(json!({ "C": "sr_shut" }));
+    r.s.handle_input(r.now, SessionInput::LinkDown);
+    r.drain();
+    let downs = r
+        .events
+        .iter()
+        .filter(|e| **e == SessionEvent::Down)
+        .count();
+    assert_eq!(downs, 1);
+}
+
+#[test]
+fn a_compact_timestamp_at_the_edge_of_u64_does_not_overflow() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(
+        Some("a1b2c3d4"),
+        "303006291",
+        Some(json!({ "binary": true, "k900_le": true })),
+    );
+    let hs = r.g.switch_to_v2(0);
+    r.s.handle_input(r.now, SessionInput::Packet(hs));
+    r.drain();
+    assert!(r.s.wire_v2());
+    let frames = super::v2::split(
+        br#"{"t":"stream_status","s":"streaming","streamId":"s1","ts":18446744073709551615}"#,
+        9,
+        false,
+        false,
+        super::v2::GLASSES_FRAGMENT_PAYLOAD,
+    )
+    .expect("one fragment");
+    for f in frames {
+        r.s.handle_input(r.now, SessionInput::Packet(f));
+    }
+    r.drain();
+    assert!(r.events.iter().any(|e| matches!(e, SessionEvent::Message(m) if matches!(&m.body, G::StreamStatus(s) if s.stream_id == "s1"))));
 }

@@ -112,6 +112,10 @@ pub struct LiveGlasses {
     accepted: u64,
     /// Phone messages that came as Wire v2 fragments.
     binary_heard: u64,
+    /// The SoC is awake until then (then it sleeps while the camera is off).
+    awake_until: Instant,
+    /// What arrived without a wake flag while it slept (held by the BES).
+    held: VecDeque<Value>,
     /// Times the lease ended a stream.
     lease_expired: u32,
     /// The transport of the stream last started, for its `resolvedConfig`.
@@ -119,6 +123,8 @@ pub struct LiveGlasses {
 }
 
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(10);
+/// What one wake-flagged command buys (`PHONE_WAKE_COMMAND_WINDOW_MS`).
+const WAKE_WINDOW: Duration = Duration::from_secs(15);
 
 impl LiveGlasses {
     /// A Mentra Live personality over a camera with `core`'s settings.
@@ -145,6 +151,8 @@ impl LiveGlasses {
             accepted: 0,
             transport: None,
             binary_heard: 0,
+            awake_until: now,
+            held: VecDeque::new(),
             lease_expired: 0,
         }
     }
@@ -236,15 +244,35 @@ impl LiveGlasses {
             }
             Some(PhoneMessage::Handshake) => {}
             Some(PhoneMessage::Bes(outer)) => self.bes(outer),
-            Some(PhoneMessage::App { json, binary, .. }) => {
+            Some(PhoneMessage::App { json, binary, wake }) => {
                 if binary {
                     self.binary_heard += 1;
                 }
-                self.app(now, json)
+                self.standby(now, json, wake);
             }
             None => {}
         }
         self.drain_core(now);
+    }
+
+    /// The SoC sleeps when idle: a wake-flagged message grants it 15 s awake (and releases
+    /// what the BES held meanwhile); anything else that arrives while it sleeps waits.
+    fn standby(&mut self, now: Instant, json: Value, wake: bool) {
+        let camera_on = self.core.camera().phase.is_on();
+        if wake {
+            self.awake_until = now + WAKE_WINDOW;
+        } else if now >= self.awake_until && !camera_on {
+            if self.held.len() < 64 {
+                self.held.push_back(json);
+            }
+            return;
+        }
+        self.app(now, json);
+        if wake {
+            while let Some(held) = self.held.pop_front() {
+                self.app(now, held);
+            }
+        }
     }
 
     /// Fires due timers: the camera's and the lease's.

@@ -20,9 +20,8 @@ impl LiveGlasses {
             this.send_status(now, status, Some(text));
         };
         if self.y2026() {
-            if self.core.current_stream() == Some(stream_id.as_str()) {
-                return; // a retransmission of the running start
-            }
+            // (A start for the running stream is no retransmission — those are caught by
+            // their mId — so it stops and starts anew, as §g.1 step 7 says.)
             let controller = str_of(j, "controllerId");
             if j.get("controllerProbeVersion").and_then(Value::as_u64) != Some(1)
                 || !j.get("controllerProbeVersion").is_some_and(Value::is_u64)

@@ -206,13 +206,30 @@ impl LiveSession {
             }
             Inbound::Model(glasses_to_phone::Body::Battery(b)) => {
                 self.app_charging = Some((b.charging, now));
-                let charging = self.charging(now).unwrap_or(b.charging);
+                let bes = self.charging(now);
+                if bes.is_some_and(|c| c != b.charging)
+                    && self
+                        .charging_asked
+                        .is_none_or(|at| now.saturating_duration_since(at) >= CHARGING_ASK)
+                {
+                    // The two disagree (an unplug, or an old app's voltage guess): the BES's
+                    // answer settles it within a round trip.
+                    self.charging_asked = Some(now);
+                    self.bes(json!({ "C": "cs_hrt", "B": "" }), false);
+                }
+                let charging = bes.unwrap_or(b.charging);
                 let b = messages::battery(b.level_percent, charging, None);
                 self.battery(now, b);
             }
             Inbound::Model(body @ glasses_to_phone::Body::WifiStatus(_)) => {
-                let reply_to = self.wifi_requests.pop_front().unwrap_or(0);
-                self.deliver(reply_to, body);
+                // It answers every question waiting (one may have lost its own answer).
+                let mut asked: Vec<u32> = self.wifi_requests.drain(..).collect();
+                if asked.is_empty() {
+                    asked.push(0);
+                }
+                for reply_to in asked {
+                    self.deliver(reply_to, body.clone());
+                }
             }
             Inbound::Model(body) => self.deliver(0, body),
             Inbound::Status {
@@ -220,7 +237,9 @@ impl LiveSession {
                 sid,
                 revision,
                 snapshot,
+                legacy,
             } => {
+                self.names_shown(legacy);
                 if self.sid_changed(sid.as_deref()) {
                     self.app_restarted(now);
                     self.readiness_tick(now);
@@ -264,7 +283,17 @@ impl LiveSession {
     pub(super) fn acked(&mut self, now: Instant, m_id: u64) {
         if self.in_flight.as_ref().is_some_and(|(t, _)| t.m_id == m_id) {
             if let Some((t, _)) = self.in_flight.take() {
-                self.report(SessionEvent::Acked { request: t.request });
+                if let Some(c) = self
+                    .legacy_check
+                    .as_mut()
+                    .filter(|c| c.request == t.request && c.deadline.is_none())
+                {
+                    // Received: a status must follow, or these glasses ignore the name.
+                    c.deadline = Some(now + LEGACY_WAIT);
+                }
+                if t.request != 0 {
+                    self.report(SessionEvent::Acked { request: t.request });
+                }
             }
             self.pump(now);
         } else if let Some(i) = self.probe_acks.iter().position(|m| *m == m_id) {
@@ -300,17 +329,16 @@ impl LiveSession {
         self.message(now, answer, true, m_id, true);
     }
 
-    /// Whether the glasses charge: the newer of the two sources (the BES's bit on a tie, it
-    /// is the truthful one), while fresh. An unplug shows in whichever speaks first, and the
-    /// app's voltage guess errs towards "not charging" at low battery, the safe side.
+    /// Whether the glasses charge: the BES's bit while fresh (it is the truthful one; older
+    /// glasses' apps guess from the voltage), else the app's. When the app disagrees the BES
+    /// is asked at once, so an unplug shows within a round trip.
     pub(super) fn charging(&self, now: Instant) -> Option<bool> {
         let fresh = |e: Option<(bool, Instant)>| {
             e.filter(|(_, at)| now.saturating_duration_since(*at) < CHARGING_EVIDENCE)
         };
-        match (fresh(self.bes_charging), fresh(self.app_charging)) {
-            (Some((b, bt)), Some((a, at))) => Some(if at > bt { a } else { b }),
-            (b, a) => b.or(a).map(|(c, _)| c),
-        }
+        fresh(self.bes_charging)
+            .or(fresh(self.app_charging))
+            .map(|(c, _)| c)
     }
 
     pub(super) fn battery(&mut self, now: Instant, b: crate::wire::proto::Battery) {

@@ -50,7 +50,8 @@ impl LiveSession {
         let frames: Vec<Vec<u8>> = if self.epoch.v2 {
             let compact = self.epoch.compactor.compact(json);
             let payload = compact.to_string().into_bytes();
-            let msg_id = m_id.map_or(0, |m| (m & 0xffff) as u16);
+            // 0 is for untracked messages: a tracked one never shares it.
+            let msg_id = m_id.map_or(0, |m| ((m & 0xffff) as u16).max(1));
             match v2::split(
                 &payload,
                 msg_id,
@@ -66,7 +67,12 @@ impl LiveSession {
             }
         } else {
             let inner = json.to_string();
-            let session = format!("{}_{}", m_id.unwrap_or(0), self.unix_ms(now));
+            // `<mId>_<ms>`, `-1_<ms>` untracked; the stamp never repeats on this session.
+            self.chunk_ms = self.unix_ms(now).max(self.chunk_ms + 1);
+            let session = match m_id {
+                Some(m) => format!("{m}_{}", self.chunk_ms),
+                None => format!("-1_{}", self.chunk_ms),
+            };
             let Some(payloads) = chunk::split(&inner, m_id, &session, wake, Side::Phone) else {
                 warn!(len = inner.len(), "message cannot be chunked; dropped");
                 return 0;
@@ -78,6 +84,14 @@ impl LiveSession {
                 .collect()
         };
         let n = frames.len();
+        if self.wire.len() + n > WIRE_LIMIT {
+            // The link is not taking what we write (or the glasses flood us with probes).
+            warn!(
+                waiting = self.wire.len(),
+                "glasses write queue full; message dropped"
+            );
+            return 0;
+        }
         let frames = frames.into_iter().enumerate().map(|(i, bytes)| Frame {
             bytes,
             paced: i > 0,

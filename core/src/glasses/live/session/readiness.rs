@@ -79,7 +79,7 @@ impl LiveSession {
         let was_ready = self.is_ready();
         let failed = self.take_waiting();
         if was_ready {
-            for request in failed {
+            for request in failed.into_iter().filter(|r| *r != 0) {
                 self.report(SessionEvent::Failed {
                     request,
                     reason: CommandFailure::LinkDown,
@@ -143,14 +143,10 @@ impl LiveSession {
     }
 
     pub(super) fn become_ready(&mut self, now: Instant) {
-        self.names = self
-            .config
-            .names
-            .unwrap_or(if self.sid.is_some() || self.caps_seen {
-                CommandNames::Modern
-            } else {
-                CommandNames::Legacy
-            });
+        // The modern names unless told otherwise (§i.4); glasses that give no `sid` or
+        // `wire_caps` may still be 2025 firmware, which a start's silence will show.
+        self.names = self.config.names.unwrap_or(CommandNames::Modern);
+        self.names_settled = self.config.names.is_some() || self.sid.is_some() || self.caps_seen;
         let transports = match self.names {
             CommandNames::Modern => vec![Transport::Rtmp, Transport::Srt, Transport::Whip],
             CommandNames::Legacy => vec![Transport::Rtmp],
@@ -215,6 +211,50 @@ impl LiveSession {
         }
     }
 
+    /// A start in the modern names met silence: these glasses speak 2025's names.
+    pub(super) fn legacy_timeout(&mut self, now: Instant) {
+        let due = self
+            .legacy_check
+            .as_ref()
+            .and_then(|c| c.deadline)
+            .is_some_and(|d| now >= d);
+        if !due {
+            return;
+        }
+        let Some(check) = self.legacy_check.take() else {
+            return;
+        };
+        warn!("the glasses ignored start_stream: speaking the 2025 names (start_rtmp_stream)");
+        self.names = CommandNames::Legacy;
+        self.names_settled = true;
+        if self.mids() {
+            let m_id = self.take_m_id();
+            // Its ack is not news to the bridge (request 0): the first one was reported.
+            self.queue.push_front(Tracked {
+                request: 0,
+                m_id,
+                json: check.json,
+                wake: true,
+                sends: 0,
+            });
+            self.pump(now);
+        } else {
+            self.message(now, check.json, true, None, false);
+        }
+    }
+
+    /// A status shows which names the glasses speak.
+    pub(super) fn names_shown(&mut self, legacy: bool) {
+        if self.names_settled {
+            return;
+        }
+        self.names_settled = true;
+        self.legacy_check = None;
+        if legacy {
+            self.names = CommandNames::Legacy;
+        }
+    }
+
     pub(super) fn heartbeat(&mut self, now: Instant) {
         let ts = self.unix_ms(now);
         self.message(now, json!({ "type": "ping" }), false, None, false);
@@ -225,9 +265,17 @@ impl LiveSession {
             None,
             false,
         );
-        if self.build.is_none() {
-            // `version_info` was lost (or never came): ask again.
-            self.message(now, json!({ "type": "request_version" }), true, None, false);
+        if self.build.is_none() && self.version_asks < VERSION_ASKS {
+            // `version_info` was lost (or never came): ask again, a few times, without
+            // waking the SoC each time.
+            self.version_asks += 1;
+            self.message(
+                now,
+                json!({ "type": "request_version" }),
+                false,
+                None,
+                false,
+            );
         }
         // The BES answers with `sr_hrt`: the only truthful charging bit, kept fresh.
         self.bes(json!({ "C": "cs_hrt", "B": "" }), false);
