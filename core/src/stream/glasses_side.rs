@@ -115,6 +115,7 @@ impl StreamSupervisor {
     pub(crate) fn glasses_status(&mut self, now: Instant, status: proto::StreamStatus) {
         // Rule 11: every state maps to one canonical state; an unknown one is an error.
         let parsed = StreamState::from_wire(status.state);
+        let stop_deadline = self.stop_deadline(now);
         // The camera said it is free (idle, or another stream ended): a busy start may go. A
         // stream still live there gets its stop as a foreign one, and its end frees it.
         if let Some(a) = self.active.as_mut().filter(|a| a.camera_busy) {
@@ -301,6 +302,11 @@ impl StreamSupervisor {
                 active.bridge_keep_alive_at = Some(active.lapse_at(&self.config, now));
             }
         }
+        if state == StreamState::Stopping && active.stop_deadline.is_none() {
+            // The glasses stop it on their own: its end is due within the stop timeout, so a
+            // lost `stopped` cannot leave it `stopping` forever (rule 15).
+            active.stop_deadline = Some(stop_deadline);
+        }
         active.state = state;
         if missed && live {
             self.send_bitrate(true);
@@ -440,7 +446,11 @@ impl StreamSupervisor {
             }
             // Unanswered or refused, the relink question still needs an answer (rule 8).
             CommandKind::Status => self.status_unanswered(now),
-            CommandKind::KeepAlive if ours && rejected => {
+            // An unanswered keep-alive counts too: Mentra Live glasses whose camera is off
+            // let their SoC sleep, and the BES holds a keep-alive (it wakes nothing) unread.
+            CommandKind::KeepAlive
+                if ours && (rejected || problem == StreamProblem::GlassesNoAnswer) =>
+            {
                 // Rule 8: the glasses say they do not run it: its end was lost on the way.
                 // Resync as after a relink (a managed stream restarts, another one ends).
                 if let Some(a) = self.active.as_mut().filter(|a| !a.link_lost) {

@@ -23,8 +23,9 @@ pub enum CommandNames {
     Legacy,
 }
 
-/// A JSON message to send, with how it travels.
-#[derive(Debug, Clone, PartialEq)]
+/// A JSON message to send, with how it travels. (Its `Debug` shows the type only: the JSON
+/// may carry stream keys, tokens and Wi-Fi passwords.)
+#[derive(Clone, PartialEq)]
 pub(crate) struct Outbound {
     pub(crate) json: Value,
     /// Wake the glasses' SoC (`"W":1`, `FLAG_WAKE`).
@@ -33,6 +34,19 @@ pub(crate) struct Outbound {
     pub(crate) tracked: bool,
     /// A BES-native command (`cs_*`): never an mId, never C-wrapped as a message.
     pub(crate) bes: bool,
+}
+
+impl std::fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbound")
+            .field(
+                "type",
+                &self.json.get("type").or_else(|| self.json.get("C")),
+            )
+            .field("wake", &self.wake)
+            .field("tracked", &self.tracked)
+            .finish()
+    }
 }
 
 impl Outbound {

@@ -178,6 +178,10 @@ pub struct LiveSession {
     probe_acks: VecDeque<u64>,
     /// Our `GetWifiStatus` requests, oldest first: a `wifi_status` answers the oldest.
     wifi_requests: VecDeque<u32>,
+    /// What the glasses' camera runs, as far as their statuses have said.
+    camera: Camera,
+    /// Stops for a named stream, held until the camera's stream is known.
+    held_stops: Vec<(u32, String, messages::Outbound)>,
     /// Our `GetStreamStatus` requests awaiting their snapshot: request, next deadline, sends.
     /// A snapshot answers them (its `msg_ack` does not: the snapshot may still be lost).
     status_requests: VecDeque<(u32, Instant, u8)>,
@@ -276,6 +280,8 @@ impl LiveSession {
             probe_acks: VecDeque::new(),
             wifi_requests: VecDeque::new(),
             status_requests: VecDeque::new(),
+            camera: Camera::Unknown,
+            held_stops: Vec::new(),
             seen: VecDeque::new(),
             revision: None,
             bes_charging: None,
@@ -307,7 +313,10 @@ impl LiveSession {
 
     /// Commands awaiting their `msg_ack`, queued ones included.
     pub fn pending(&self) -> usize {
-        self.queue.len() + usize::from(self.in_flight.is_some()) + self.status_requests.len()
+        self.queue.len()
+            + usize::from(self.in_flight.is_some())
+            + self.status_requests.len()
+            + self.held_stops.len()
     }
 
     /// The controller id this session answers probes for.
@@ -378,6 +387,26 @@ impl LiveSession {
             }
             self.wifi_requests.push_back(request);
         }
+        if let phone_to_glasses::Body::StopStream(stop) = &body {
+            // `stop_stream` stops whatever runs: a stop for another stream must not.
+            if self.guard_stop(now, request, &stop.stream_id, &out) {
+                self.flush(now);
+                return Ok(request);
+            }
+        }
+        self.dispatch(now, request, &body, out);
+        self.flush(now);
+        Ok(request)
+    }
+
+    /// Puts one translated command on its way.
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        request: u32,
+        body: &phone_to_glasses::Body,
+        out: messages::Outbound,
+    ) {
         if matches!(body, phone_to_glasses::Body::GetStreamStatus(_)) {
             // Answered by the snapshot, asked again until it comes.
             self.ask_status(now, out.json.clone());
@@ -401,8 +430,6 @@ impl LiveSession {
             self.message(now, out.json, out.wake, None, false);
             self.report(SessionEvent::Acked { request });
         }
-        self.flush(now);
-        Ok(request)
     }
 
     /// Fires expired timers. Does nothing if nothing has expired.
@@ -501,6 +528,7 @@ impl LiveSession {
         self.caps_seen = false;
         self.names_settled = false;
         self.legacy_check = None;
+        self.camera = Camera::Unknown;
         self.version_asks = 0;
         self.charging_asked = None;
         self.revision = None;
@@ -550,6 +578,9 @@ struct VersionInfo {
     wire_caps: Option<Value>,
 }
 
+mod camera;
 mod inbound;
 mod outbound;
 mod readiness;
+
+use camera::Camera;

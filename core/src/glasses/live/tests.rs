@@ -729,3 +729,67 @@ fn a_compact_timestamp_at_the_edge_of_u64_does_not_overflow() {
     r.drain();
     assert!(r.events.iter().any(|e| matches!(e, SessionEvent::Message(m) if matches!(&m.body, G::StreamStatus(s) if s.stream_id == "s1"))));
 }
+
+#[test]
+fn a_stop_for_another_stream_never_reaches_glasses_that_run_a_new_one() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.glasses_say(json!({ "type": "stream_status", "status": "streaming", "streamId": "s-new" }));
+    let stop = |id: &str| {
+        P::StopStream(StopStream {
+            stream_id: id.into(),
+        })
+    };
+    let old = r.s.send(r.now, stop("s-old")).expect("answered");
+    r.drain();
+    assert!(
+        r.last_app("stop_stream").is_none(),
+        "stop_stream would end s-new"
+    );
+    assert!(r.events.iter().any(|e| matches!(e, SessionEvent::Failed { request, reason: CommandFailure::Rejected { code: Some(crate::wire::proto::ErrorCode::InvalidArgument), .. } } if *request == old)));
+    // The running one is stopped as asked.
+    r.s.send(r.now, stop("s-new")).expect("sent");
+    r.drain();
+    assert!(r.last_app("stop_stream").is_some());
+}
+
+#[test]
+fn a_stop_before_any_status_waits_for_the_glasses_to_say_what_runs() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let stop = |id: &str| {
+        P::StopStream(StopStream {
+            stream_id: id.into(),
+        })
+    };
+    let held = r.s.send(r.now, stop("s-old")).expect("held");
+    r.drain();
+    assert!(r.last_app("stop_stream").is_none());
+    assert!(
+        r.last_app("get_stream_status").is_some(),
+        "the glasses are asked first"
+    );
+    r.glasses_say(
+        json!({ "type": "stream_status", "kind": "snapshot", "status": "streaming",
+                          "streaming": true, "streamId": "s-new" }),
+    );
+    assert!(
+        r.last_app("stop_stream").is_none(),
+        "s-new runs: the old stop is answered here"
+    );
+    assert!(
+        r.events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Failed { request, .. } if *request == held))
+    );
+    // On a fresh link where nothing runs, the held stop goes.
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.s.send(r.now, stop("s-old")).expect("held");
+    r.drain();
+    r.glasses_say(
+        json!({ "type": "stream_status", "kind": "snapshot", "status": "stopped",
+                          "streaming": false, "reconnecting": false, "terminal": true }),
+    );
+    assert!(r.last_app("stop_stream").is_some());
+}

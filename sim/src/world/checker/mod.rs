@@ -166,6 +166,8 @@ pub struct Checker {
     firmware_throttles: bool,
     /// Since when the camera has been off (for firmware that reports heat only when on).
     camera_off_since: Option<Instant>,
+    /// When the bridge last showed a temperature.
+    last_heat_heard: Option<Instant>,
 }
 
 const REQUESTED_BITRATE: u32 = 2_000_000;
@@ -199,6 +201,7 @@ impl Checker {
             incompatible,
             firmware_throttles: false,
             camera_off_since: None,
+            last_heat_heard: None,
         }
     }
 
@@ -278,8 +281,10 @@ impl Checker {
     pub fn bridge_event(&mut self, now: Instant, event: &BridgeEvent) {
         match event {
             BridgeEvent::Stream(u) => self.stream_event(now, u),
-            BridgeEvent::Battery(_) | BridgeEvent::Temperature(_) => {
-                self.last_telemetry = Some(now)
+            BridgeEvent::Battery(_) => self.last_telemetry = Some(now),
+            BridgeEvent::Temperature(_) => {
+                self.last_telemetry = Some(now);
+                self.last_heat_heard = Some(now);
             }
             BridgeEvent::Warning(w) if w.code == "cloud_outbox_overflow" => self.overflowed = true,
             BridgeEvent::Glasses(GlassesConnectionState::Connected { .. }) => {
@@ -415,14 +420,21 @@ impl Checker {
     }
 
     /// Firmware that reports heat only while streaming (Mentra Live) leaves the bridge blind
-    /// once the camera is off: the block clears when the last reading goes stale.
+    /// once the camera is off: the block clears when its last reading goes stale. The bridge
+    /// shows a stats temperature every 10 s at most, so its last reading may be that much
+    /// later than the last one it showed. (Named for when the check applies.)
     fn heat_seen_lately(&self, now: Instant) -> bool {
         if !self.firmware_throttles {
             return true;
         }
-        let stale = Duration::from_secs(120) + self.slack.health_reaction;
-        self.camera_off_since
-            .is_some_and(|off| now.saturating_duration_since(off) > stale)
+        let stale = Duration::from_secs(120 + 10) + self.slack.health_reaction;
+        let off_long = self
+            .camera_off_since
+            .is_some_and(|off| now.saturating_duration_since(off) > stale);
+        let unheard = self
+            .last_heat_heard
+            .is_none_or(|t| now.saturating_duration_since(t) > stale);
+        off_long && unheard
     }
 
     fn cooled_long_enough(&self, now: Instant) -> bool {

@@ -256,8 +256,12 @@ impl LiveSession {
                     self.revision = Some(r);
                 }
                 let reply_to = if snapshot {
-                    // Every question asked is answered by it.
-                    let mut asked = self.status_requests.drain(..).map(|(r, _, _)| r);
+                    // Every question asked is answered by it (request 0 is the session's own).
+                    let mut asked = self
+                        .status_requests
+                        .drain(..)
+                        .map(|(r, _, _)| r)
+                        .filter(|r| *r != 0);
                     let first = asked.next().unwrap_or(0);
                     let rest: Vec<u32> = asked.collect();
                     for request in rest {
@@ -267,6 +271,7 @@ impl LiveSession {
                 } else {
                     0
                 };
+                self.camera_said(now, &status);
                 self.deliver(reply_to, glasses_to_phone::Body::StreamStatus(status));
             }
             Inbound::Pong => {}

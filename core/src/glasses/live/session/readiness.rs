@@ -104,6 +104,7 @@ impl LiveSession {
             .collect();
         waiting.extend(self.queue.drain(..).map(|t| t.request));
         waiting.extend(self.status_requests.drain(..).map(|(r, _, _)| r));
+        waiting.extend(self.held_stops.drain(..).map(|(r, _, _)| r));
         waiting
     }
 
@@ -202,6 +203,8 @@ impl LiveSession {
                 }
                 self.status_requests
                     .push_back((request, now + STATUS_ANSWER, sends + 1));
+            } else if request == 0 {
+                self.held_stops_unanswered();
             } else {
                 self.report(SessionEvent::Failed {
                     request,
