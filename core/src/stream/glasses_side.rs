@@ -446,11 +446,7 @@ impl StreamSupervisor {
             }
             // Unanswered or refused, the relink question still needs an answer (rule 8).
             CommandKind::Status => self.status_unanswered(now),
-            // An unanswered keep-alive counts too: Mentra Live glasses whose camera is off
-            // let their SoC sleep, and the BES holds a keep-alive (it wakes nothing) unread.
-            CommandKind::KeepAlive
-                if ours && (rejected || problem == StreamProblem::GlassesNoAnswer) =>
-            {
+            CommandKind::KeepAlive if ours && rejected => {
                 // Rule 8: the glasses say they do not run it: its end was lost on the way.
                 // Resync as after a relink (a managed stream restarts, another one ends).
                 if let Some(a) = self.active.as_mut().filter(|a| !a.link_lost) {

@@ -209,6 +209,11 @@ async fn play(schedule: &Schedule) -> Outcome {
             t0,
             Slack {
                 outbox_capacity: OUTBOX,
+                silence_noticed: if s.glasses == GlassesKind::Proto {
+                    Duration::from_secs(30)
+                } else {
+                    mentra_bridge::glasses::live::LiveConfig::default().liveness_timeout
+                },
                 ..Slack::default()
             },
             s.incompatible,

@@ -451,10 +451,27 @@ impl LiveSession {
                 self.queue.push_front(t);
             } else {
                 self.wifi_requests.retain(|r| *r != t.request);
+                let keep_alive = matches!(
+                    t.json.get("type").and_then(Value::as_str),
+                    Some("keep_stream_alive" | "keep_rtmp_stream_alive")
+                );
+                let talking = now.saturating_duration_since(self.last_rx)
+                    < self.config.ack_timeout * u32::from(self.config.max_sends);
+                let reason = if keep_alive && talking {
+                    // The glasses talk but never took it: with the camera off their SoC
+                    // sleeps and the BES holds what wakes nothing. They run no stream — as
+                    // our firmware says with INVALID_ARGUMENT; the bridge asks what runs.
+                    CommandFailure::Rejected {
+                        code: Some(crate::wire::proto::ErrorCode::InvalidArgument),
+                        detail: "the glasses did not take the keep-alive: no stream runs".into(),
+                    }
+                } else {
+                    CommandFailure::NoAnswer { attempts: t.sends }
+                };
                 if t.request != 0 {
                     self.report(SessionEvent::Failed {
                         request: t.request,
-                        reason: CommandFailure::NoAnswer { attempts: t.sends },
+                        reason,
                     });
                 }
             }

@@ -793,3 +793,31 @@ fn a_stop_before_any_status_waits_for_the_glasses_to_say_what_runs() {
     );
     assert!(r.last_app("stop_stream").is_some());
 }
+
+#[test]
+fn a_keep_alive_talking_glasses_never_take_is_reported_as_no_such_stream() {
+    // Found by the whole-bridge simulation (seed 8620): the lease ended the stream over a
+    // silent link, the SoC went to sleep, and keep-alives went unanswered for ever while the
+    // BES kept talking; the cloud believed the stream live until the end.
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let keep =
+        r.s.send(
+            r.now,
+            P::KeepStreamAlive(KeepStreamAlive {
+                stream_id: "s1".into(),
+                ack_id: "k1".into(),
+            }),
+        )
+        .expect("sent");
+    r.drain();
+    // No msg_ack ever; the BES answers its heartbeat meanwhile.
+    for _ in 0..4 {
+        r.advance(Duration::from_millis(1000));
+        r.bes_says(json!({ "C": "sr_batv", "B": { "pt": 70, "vt": 3900 } }));
+    }
+    r.advance(Duration::from_millis(200));
+    assert!(r.events.iter().any(|e| matches!(e,
+        SessionEvent::Failed { request, reason: CommandFailure::Rejected { code: Some(crate::wire::proto::ErrorCode::InvalidArgument), .. } } if *request == keep)),
+        "{:?}", r.events);
+}

@@ -50,6 +50,9 @@ pub struct Slack {
     pub tracked: usize,
     /// Most cloud connections in any minute.
     pub dials_per_minute: usize,
+    /// How long the bridge may take to notice a silent glasses link: its session's liveness
+    /// timeout (30 s on our wire, 75 s on Mentra Live's, whose glasses speak only when spoken to).
+    pub silence_noticed: Duration,
 }
 
 impl Default for Slack {
@@ -63,6 +66,7 @@ impl Default for Slack {
             in_flight: 64,
             tracked: 64,
             dials_per_minute: 12,
+            silence_noticed: Duration::from_secs(30),
         }
     }
 }
@@ -232,11 +236,12 @@ impl Checker {
         // 5 s margin), and a managed restart then waiting a full start deadline (30 s) for
         // them to return.
         const SESSION_RECOVERY: Duration = Duration::from_secs(35);
-        const SILENCE_NOTICED: Duration = Duration::from_secs(30);
         let window_start = now.checked_sub(self.slack.start_outcome)?;
         let until = match (self.link_out_since, self.link_reachable_since) {
             // The bridge may take its liveness timeout to notice a silent link.
-            (Some(out), _) => out + self.slack.watchdog + SESSION_RECOVERY + SILENCE_NOTICED,
+            (Some(out), _) => {
+                out + self.slack.watchdog + SESSION_RECOVERY + self.slack.silence_noticed
+            }
             (None, Some(back)) if back > window_start => {
                 back + self.slack.start_outcome + SESSION_RECOVERY
             }

@@ -190,35 +190,3 @@ fn rule_15_a_stop_the_glasses_announce_themselves_ends_even_when_their_stopped_i
         words(&out)
     );
 }
-
-#[test]
-fn rule_08_an_unanswered_keep_alive_asks_the_glasses_what_runs() {
-    // Found by the whole-bridge simulation (seed 8620, Mentra Live 2026): the lease ended the
-    // stream while the link was silent, the glasses' SoC went to sleep, and every keep-alive
-    // after that went unanswered; the cloud believed the stream live until the end.
-    let mut h = H::new();
-    h.live("s1", "app");
-    let out = failed(
-        &mut h,
-        "s1",
-        CommandKind::KeepAlive,
-        CommandFailure::NoAnswer { attempts: 4 },
-    );
-    assert!(
-        to_glasses(&out)
-            .iter()
-            .any(|c| c.kind == CommandKind::Status),
-        "the glasses are asked what runs: {:?}",
-        to_glasses(&out)
-    );
-    // They run nothing: the unmanaged stream ends, and the cloud hears it.
-    let out = h.glasses("", W::Idle, StreamErrorCode::None);
-    assert_eq!(
-        words(&out),
-        [(
-            "s1".into(),
-            "error".into(),
-            Some("glasses_link_lost".into())
-        )]
-    );
-}
