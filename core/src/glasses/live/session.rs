@@ -181,7 +181,7 @@ pub struct LiveSession {
     /// What the glasses' camera runs, as far as their statuses have said.
     camera: Camera,
     /// Stops for a named stream, held until the camera's stream is known.
-    held_stops: Vec<(u32, String, messages::Outbound)>,
+    held_stops: Vec<(u32, String)>,
     /// Our `GetStreamStatus` requests awaiting their snapshot: request, next deadline, sends.
     /// A snapshot answers them (its `msg_ack` does not: the snapshot may still be lost).
     status_requests: VecDeque<(u32, Instant, u8)>,
@@ -315,8 +315,11 @@ impl LiveSession {
     pub fn pending(&self) -> usize {
         self.queue.len()
             + usize::from(self.in_flight.is_some())
-            + self.status_requests.len()
-            + self.held_stops.len()
+            + self
+                .status_requests
+                .iter()
+                .filter(|(r, _, _)| *r != 0)
+                .count()
     }
 
     /// The controller id this session answers probes for.
@@ -388,8 +391,10 @@ impl LiveSession {
             self.wifi_requests.push_back(request);
         }
         if let phone_to_glasses::Body::StopStream(stop) = &body {
+            // A stop is news the 2025 fallback of a start must not overtake.
+            self.legacy_check = None;
             // `stop_stream` stops whatever runs: a stop for another stream must not.
-            if self.guard_stop(now, request, &stop.stream_id, &out) {
+            if self.guard_stop(now, request, &stop.stream_id) {
                 self.flush(now);
                 return Ok(request);
             }
@@ -407,9 +412,12 @@ impl LiveSession {
         body: &phone_to_glasses::Body,
         out: messages::Outbound,
     ) {
+        if let phone_to_glasses::Body::StartStream(s) = body {
+            self.camera_starts(&s.stream_id);
+        }
         if matches!(body, phone_to_glasses::Body::GetStreamStatus(_)) {
             // Answered by the snapshot, asked again until it comes.
-            self.ask_status(now, out.json.clone());
+            self.ask_status(now, out.json.clone(), out.wake);
             self.status_requests
                 .push_back((request, now + STATUS_ANSWER, 1));
         } else if out.bes {

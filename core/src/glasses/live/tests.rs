@@ -821,3 +821,166 @@ fn a_keep_alive_talking_glasses_never_take_is_reported_as_no_such_stream() {
         SessionEvent::Failed { request, reason: CommandFailure::Rejected { code: Some(crate::wire::proto::ErrorCode::InvalidArgument), .. } } if *request == keep)),
         "{:?}", r.events);
 }
+
+fn stop_of(id: &str) -> P {
+    P::StopStream(StopStream {
+        stream_id: id.into(),
+    })
+}
+
+fn failed(r: &Rig, request: u32) -> bool {
+    r.events
+        .iter()
+        .any(|e| matches!(e, SessionEvent::Failed { request: q, .. } if *q == request))
+}
+
+#[test]
+fn a_held_stop_fails_when_the_answer_names_no_stream_and_holds_nothing_for_ever() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let held = r.s.send(r.now, stop_of("s-old")).expect("held");
+    r.drain();
+    let (ask, wake, _) = r.last_app("get_stream_status").expect("asked");
+    assert!(wake, "the question wakes a sleeping SoC");
+    let _ = ask;
+    r.glasses_say(json!({ "type": "stream_status", "status": "streaming", "streaming": true }));
+    assert!(failed(&r, held), "neither sent nor held for ever");
+    assert_eq!(r.s.pending(), 0);
+}
+
+#[test]
+fn a_stop_cancels_the_2025_fallback_of_its_start() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.up();
+    r.glasses_say(json!({ "type": "glasses_ready", "timestamp": 1 }));
+    r.glasses_say(json!({ "type": "version_info_1", "build_number": "30200123" }));
+    r.start();
+    let (start, _, _) = r.last_app("start_stream").expect("modern first");
+    r.glasses_say(json!({ "type": "msg_ack", "mId": start["mId"] }));
+    r.s.send(r.now, stop_of("sm4k2q7xa1")).expect("sent");
+    r.drain();
+    r.advance(Duration::from_secs(10));
+    assert!(
+        r.last_app("start_rtmp_stream").is_none(),
+        "no start after the stop"
+    );
+}
+
+#[test]
+fn a_late_modern_status_undoes_the_2025_guess() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.up();
+    r.glasses_say(json!({ "type": "glasses_ready", "timestamp": 1 }));
+    r.glasses_say(json!({ "type": "version_info_1", "build_number": "303000100" }));
+    r.start();
+    let (start, _, _) = r.last_app("start_stream").expect("modern first");
+    r.glasses_say(json!({ "type": "msg_ack", "mId": start["mId"] }));
+    r.advance(Duration::from_secs(4));
+    let (guess, _, _) = r.last_app("start_rtmp_stream").expect("the guess");
+    r.glasses_say(json!({ "type": "msg_ack", "mId": guess["mId"] }));
+    r.glasses_say(
+        json!({ "type": "stream_status", "status": "streaming", "streamId": "sm4k2q7xa1" }),
+    );
+    r.heard.clear();
+    r.s.send(r.now, stop_of("sm4k2q7xa1")).expect("sent");
+    r.drain();
+    assert!(r.last_app("stop_stream").is_some(), "{:?}", r.app_types());
+}
+
+#[test]
+fn a_held_stop_goes_in_the_names_the_glasses_showed_meanwhile() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.up();
+    r.glasses_say(json!({ "type": "glasses_ready", "timestamp": 1 }));
+    r.glasses_say(json!({ "type": "version_info_1", "build_number": "30200123" }));
+    r.s.send(r.now, stop_of("s1")).expect("held");
+    r.drain();
+    r.glasses_say(json!({ "type": "rtmp_stream_status", "status": "streaming", "streamId": "s1" }));
+    assert!(
+        r.last_app("stop_rtmp_stream").is_some(),
+        "{:?}",
+        r.app_types()
+    );
+}
+
+#[test]
+fn our_own_start_is_what_runs_so_an_old_stop_cannot_end_it() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.glasses_say(
+        json!({ "type": "stream_status", "kind": "snapshot", "status": "stopped",
+                          "streaming": false, "reconnecting": false }),
+    );
+    r.start();
+    r.heard.clear();
+    let old = r.s.send(r.now, stop_of("s-old")).expect("answered");
+    r.drain();
+    assert!(r.last_app("stop_stream").is_none());
+    assert!(failed(&r, old));
+}
+
+#[test]
+fn a_restarted_glasses_app_runs_nothing_we_know_of() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.glasses_say(json!({ "type": "stream_status", "status": "streaming", "streamId": "s1" }));
+    r.glasses_say(json!({ "type": "glasses_ready", "sid": "ffff0000" }));
+    r.glasses_say(
+        json!({ "type": "version_info_1", "build_number": "303006291", "sid": "ffff0000" }),
+    );
+    assert!(r.s.is_ready());
+    r.heard.clear();
+    let stop = r.s.send(r.now, stop_of("s2")).expect("held");
+    r.drain();
+    assert!(
+        !failed(&r, stop),
+        "not refused for a stream the old process ran"
+    );
+    assert!(r.last_app("get_stream_status").is_some());
+}
+
+#[test]
+fn an_id_less_lifecycle_error_does_not_forget_the_running_stream() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.glasses_say(json!({ "type": "stream_status", "status": "streaming", "streamId": "s1" }));
+    r.glasses_say(
+        json!({ "type": "stream_status", "status": "error", "errorDetails": "camera_busy" }),
+    );
+    r.heard.clear();
+    let old = r.s.send(r.now, stop_of("s-old")).expect("answered");
+    r.drain();
+    assert!(r.last_app("stop_stream").is_none(), "s1 still runs");
+    assert!(failed(&r, old));
+}
+
+#[test]
+fn glasses_of_unknown_generation_are_asked_in_both_names_and_a_2025_answer_releases_the_stop() {
+    // Found by the whole-bridge simulation (seeds 3340, 3374, 5226): 2025 firmware ignores
+    // get_stream_status, so a held stop was never released and the start behind it timed out.
+    let mut r = Rig::new(LiveConfig::default());
+    r.up();
+    r.glasses_say(json!({ "type": "glasses_ready", "timestamp": 1 }));
+    r.glasses_say(json!({ "type": "version_info_1", "build_number": "30200123" }));
+    r.s.send(r.now, stop_of("s-old")).expect("held");
+    r.drain();
+    assert!(r.last_app("get_stream_status").is_some());
+    assert!(r.last_app("get_rtmp_status").is_some());
+    // 2025's answer has no type.
+    r.glasses_say(json!({ "status": "stopped", "streaming": false }));
+    assert!(
+        r.last_app("stop_rtmp_stream").is_some(),
+        "{:?}",
+        r.app_types()
+    );
+}
+
+#[test]
+fn glasses_that_never_say_what_runs_get_the_stop_as_every_phone_sends_it() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    r.s.send(r.now, stop_of("s-old")).expect("held");
+    r.drain();
+    r.advance(Duration::from_secs(9));
+    assert!(r.last_app("stop_stream").is_some(), "{:?}", r.app_types());
+}

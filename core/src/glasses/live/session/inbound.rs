@@ -271,7 +271,7 @@ impl LiveSession {
                 } else {
                     0
                 };
-                self.camera_said(now, &status);
+                self.camera_said(now, &status, snapshot);
                 self.deliver(reply_to, glasses_to_phone::Body::StreamStatus(status));
             }
             Inbound::Pong => {}

@@ -91,6 +91,9 @@ impl LiveSession {
         self.build = None;
         self.revision = None;
         self.heartbeat_at = None;
+        // A new process runs nothing we started, and remembers no start we may resend.
+        self.camera = Camera::Unknown;
+        self.legacy_check = None;
         self.phase = Phase::Readying { next_tick: now };
     }
 
@@ -104,7 +107,7 @@ impl LiveSession {
             .collect();
         waiting.extend(self.queue.drain(..).map(|t| t.request));
         waiting.extend(self.status_requests.drain(..).map(|(r, _, _)| r));
-        waiting.extend(self.held_stops.drain(..).map(|(r, _, _)| r));
+        waiting.extend(self.held_stops.drain(..).map(|(r, _)| r));
         waiting
     }
 
@@ -178,9 +181,16 @@ impl LiveSession {
         }
     }
 
-    pub(super) fn ask_status(&mut self, now: Instant, json: Value) {
+    pub(super) fn ask_status(&mut self, now: Instant, json: Value, wake: bool) {
+        let modern = json.get("type").and_then(Value::as_str) == Some("get_stream_status");
         let m_id = self.mids().then(|| self.take_m_id());
-        self.message(now, json, false, m_id, false);
+        self.message(now, json, wake, m_id, false);
+        if modern && !self.names_settled {
+            // Glasses of unknown generation: ask in 2025's words too (each ignores the
+            // other's; the answer's naming settles which they speak).
+            let m_id = self.mids().then(|| self.take_m_id());
+            self.message(now, json!({ "type": "get_rtmp_status" }), wake, m_id, false);
+        }
     }
 
     pub(super) fn status_timeouts(&mut self, now: Instant) {
@@ -199,12 +209,12 @@ impl LiveSession {
                     self.names,
                     &self.controller_id,
                 ) {
-                    self.ask_status(now, out.json);
+                    self.ask_status(now, out.json, out.wake);
                 }
                 self.status_requests
                     .push_back((request, now + STATUS_ANSWER, sends + 1));
             } else if request == 0 {
-                self.held_stops_unanswered();
+                self.held_stops_unasked(now);
             } else {
                 self.report(SessionEvent::Failed {
                     request,
@@ -247,15 +257,19 @@ impl LiveSession {
     }
 
     /// A status shows which names the glasses speak.
+    /// Every status says which names the glasses speak — also after a guess (a late modern
+    /// status undoes the 2025 fallback). A set `LiveConfig.names` is never overridden.
     pub(super) fn names_shown(&mut self, legacy: bool) {
-        if self.names_settled {
+        if self.config.names.is_some() {
             return;
         }
         self.names_settled = true;
         self.legacy_check = None;
-        if legacy {
-            self.names = CommandNames::Legacy;
-        }
+        self.names = if legacy {
+            CommandNames::Legacy
+        } else {
+            CommandNames::Modern
+        };
     }
 
     pub(super) fn heartbeat(&mut self, now: Instant) {
