@@ -984,3 +984,24 @@ fn glasses_that_never_say_what_runs_get_the_stop_as_every_phone_sends_it() {
     r.advance(Duration::from_secs(9));
     assert!(r.last_app("stop_stream").is_some(), "{:?}", r.app_types());
 }
+
+#[test]
+fn a_2025_answer_while_a_modern_start_waits_sends_the_2025_start_at_once() {
+    // Found by the host-link test of 2025 firmware: a 2025 answer to a status question
+    // settled the names and dropped the fallback, so the ignored start_stream never went again.
+    let mut r = Rig::new(LiveConfig::default());
+    r.up();
+    r.glasses_say(json!({ "type": "glasses_ready", "timestamp": 1 }));
+    r.glasses_say(json!({ "type": "version_info_1", "build_number": "30200123" }));
+    r.start();
+    assert!(r.last_app("start_stream").is_some());
+    r.glasses_say(json!({ "status": "stopped", "streaming": false }));
+    // The modern start's ack is still due; the legacy one waits behind it (stop-and-wait).
+    let (start, _, _) = r.last_app("start_stream").expect("modern");
+    r.glasses_say(json!({ "type": "msg_ack", "mId": start["mId"] }));
+    assert!(
+        r.last_app("start_rtmp_stream").is_some(),
+        "{:?}",
+        r.app_types()
+    );
+}

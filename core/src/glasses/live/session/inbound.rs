@@ -239,7 +239,7 @@ impl LiveSession {
                 snapshot,
                 legacy,
             } => {
-                self.names_shown(legacy);
+                self.names_shown(now, legacy);
                 if self.sid_changed(sid.as_deref()) {
                     self.app_restarted(now);
                     self.readiness_tick(now);

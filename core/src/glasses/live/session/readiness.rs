@@ -240,6 +240,11 @@ impl LiveSession {
         warn!("the glasses ignored start_stream: speaking the 2025 names (start_rtmp_stream)");
         self.names = CommandNames::Legacy;
         self.names_settled = true;
+        self.send_legacy_start(now, check);
+    }
+
+    /// The start again, in 2025's words.
+    fn send_legacy_start(&mut self, now: Instant, check: LegacyCheck) {
         if self.mids() {
             let m_id = self.take_m_id();
             // Its ack is not news to the bridge (request 0): the first one was reported.
@@ -259,17 +264,23 @@ impl LiveSession {
     /// A status shows which names the glasses speak.
     /// Every status says which names the glasses speak — also after a guess (a late modern
     /// status undoes the 2025 fallback). A set `LiveConfig.names` is never overridden.
-    pub(super) fn names_shown(&mut self, legacy: bool) {
+    pub(super) fn names_shown(&mut self, now: Instant, legacy: bool) {
         if self.config.names.is_some() {
             return;
         }
         self.names_settled = true;
-        self.legacy_check = None;
         self.names = if legacy {
             CommandNames::Legacy
         } else {
             CommandNames::Modern
         };
+        if let Some(check) = self.legacy_check.take() {
+            if legacy {
+                // 2025 glasses answered something: the modern start they ignored goes again
+                // in their words, now.
+                self.send_legacy_start(now, check);
+            }
+        }
     }
 
     pub(super) fn heartbeat(&mut self, now: Instant) {
