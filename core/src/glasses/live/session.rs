@@ -581,15 +581,7 @@ impl LiveSession {
         self.wifi_requests.clear();
         self.heartbeat_at = None;
         self.info = None;
-        let failed = self.take_waiting();
-        if was_ready {
-            for request in failed.into_iter().filter(|r| *r != 0) {
-                self.report(SessionEvent::Failed {
-                    request,
-                    reason: CommandFailure::LinkDown,
-                });
-            }
-        }
+        self.fail_waiting(was_ready);
         if was_up {
             self.report(SessionEvent::Down);
         }

@@ -77,15 +77,7 @@ impl LiveSession {
     pub(super) fn app_restarted(&mut self, now: Instant) {
         warn!("the glasses app restarted (new sid); renegotiating");
         let was_ready = self.is_ready();
-        let failed = self.take_waiting();
-        if was_ready {
-            for request in failed.into_iter().filter(|r| *r != 0) {
-                self.report(SessionEvent::Failed {
-                    request,
-                    reason: CommandFailure::LinkDown,
-                });
-            }
-        }
+        self.fail_waiting(was_ready);
         self.report(SessionEvent::Down);
         self.info = None;
         self.build = None;
@@ -95,6 +87,20 @@ impl LiveSession {
         self.camera = Camera::Unknown;
         self.legacy_check = None;
         self.phase = Phase::Readying { next_tick: now };
+    }
+
+    /// Every command still waiting fails with `LinkDown` (reported only if the session was
+    /// ready: before that no command went out). Request 0, the session's own, is not reported.
+    pub(super) fn fail_waiting(&mut self, was_ready: bool) {
+        let failed = self.take_waiting();
+        if was_ready {
+            for request in failed.into_iter().filter(|r| *r != 0) {
+                self.report(SessionEvent::Failed {
+                    request,
+                    reason: CommandFailure::LinkDown,
+                });
+            }
+        }
     }
 
     /// Every command still waiting for its answer, taken (oldest first).
