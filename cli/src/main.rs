@@ -1,7 +1,9 @@
 //! `mentra-bridge`: the desktop command line. `demo` runs the cloud simulator, the glasses
 //! simulator and the bridge together with no hardware and no network; `run` runs the bridge
-//! against any MentraOS-compatible cloud.
+//! against any MentraOS-compatible cloud; `conformance` checks a glasses implementation
+//! against the firmware contract.
 
+mod conformance;
 mod demo;
 mod glasses_cmd;
 mod link;
@@ -45,6 +47,9 @@ enum Command {
     Wifi(glasses_cmd::WifiCommand),
     /// Print the glasses' stream state, battery and temperature live, until Ctrl-C.
     Watch(glasses_cmd::LinkArgs),
+    /// Check a glasses implementation against the firmware contract (proto/README.md):
+    /// PASS/FAIL per check with the evidence, and a JSON report.
+    Conformance(conformance::ConformanceArgs),
 }
 
 /// A generation of the MentraOS cloud's stream protocol.
@@ -134,6 +139,7 @@ fn main() -> ExitCode {
         Command::Stream(c) => runtime.block_on(glasses_cmd::stream(c)),
         Command::Wifi(c) => runtime.block_on(glasses_cmd::wifi(c)),
         Command::Watch(args) => runtime.block_on(glasses_cmd::watch(args)),
+        Command::Conformance(args) => runtime.block_on(conformance::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

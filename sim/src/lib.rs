@@ -7,6 +7,8 @@
 //!   glasses-WebSocket subset, scripts a stream and records everything it receives;
 //! - [`video`]: real video, when ffmpeg and nginx are installed: ffmpeg as the glasses'
 //!   encoder and nginx-rtmp as a local ingest serving HLS;
+//! - [`conformance`]: the firmware conformance kit, the phone side of `proto/README.md` as
+//!   named checks with evidence;
 //! - [`world`]: the whole-bridge deterministic simulation, seeded fault schedules and the
 //!   behaviour contract's invariants.
 //!
@@ -17,6 +19,7 @@
 
 pub mod bluez;
 pub mod cloud;
+pub mod conformance;
 pub mod glasses;
 pub mod link;
 pub mod video;

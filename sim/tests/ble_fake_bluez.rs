@@ -1,7 +1,8 @@
 //! The real btleplug backend against the fake BlueZ on a private D-Bus bus: discovery,
 //! connect, MTU 23 and 247, a full stream, an ATT write error surfaced, and a peer disconnect
 //! followed by an automatic reconnect and stream resync; and Mentra Live glasses (their GATT
-//! profile, found by name, their dialect told by the service) with 2025 and 2026 firmware.
+//! profile, found by name, their dialect told by the service) with 2025 and 2026 firmware;
+//! and the firmware conformance kit over BLE at the smallest MTU.
 //!
 //! libdbus reads `DBUS_SYSTEM_BUS_ADDRESS` when btleplug connects, and changing the environment
 //! of a running multi-threaded test is unsound, so each outer test starts a private
@@ -233,6 +234,45 @@ async fn inner_mentra_live_2026() {
 #[ignore = "runs inside ble_stream_to_mentra_live_2025_firmware"]
 async fn inner_mentra_live_2025() {
     mentra_live_stream(LiveFirmware::Y2025).await;
+}
+
+#[test]
+fn ble_conformance_kit_passes_the_simulator_at_mtu_23() {
+    on_private_bus("inner_conformance_at_mtu_23");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "runs inside ble_conformance_kit_passes_the_simulator_at_mtu_23"]
+async fn inner_conformance_at_mtu_23() {
+    let glasses = GlassesSimConfig {
+        start_delay: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let fake = FakeBluez::start(
+        &bus(),
+        FakeBluezConfig {
+            mtu: 23,
+            glasses,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let report = mentra_sim::conformance::run(
+        Box::new(link()),
+        mentra_sim::conformance::ConformanceConfig::default(),
+        &mut |_| {},
+    )
+    .await;
+    assert_eq!(
+        report.failures(),
+        Vec::<&str>::new(),
+        "{}",
+        report.to_text(false)
+    );
+    assert_eq!(report.mtu, 23);
+    assert!(report.passed() >= mentra_sim::conformance::checks().len() - 1);
+    drop(fake);
 }
 
 #[test]

@@ -75,6 +75,25 @@ pub struct GlassesSimConfig {
     pub die_after: Option<Duration>,
     /// The encoder program for [`RtmpBehaviour::Real`]. Default `ffmpeg` (looked up on PATH).
     pub ffmpeg: PathBuf,
+    /// Deliberate breaks of the firmware contract, each caught by one conformance check.
+    /// Default: none.
+    pub defects: Defects,
+}
+
+/// Deliberate breaks of the firmware contract (proto/README.md), so the conformance kit can be
+/// shown to catch each one. All off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Defects {
+    /// A repeated command (same message id) is acted on again instead of answered from memory.
+    pub forgets_command_ids: bool,
+    /// A packet with reserved flag bits set is read as if they were clear, instead of dropped.
+    pub reads_reserved_flags: bool,
+    /// `StartStream.keep_alive_timeout_s` is ignored: the watchdog always runs at the default.
+    pub ignores_keep_alive_timeout: bool,
+    /// Nothing unsolicited after the hello: no Wi-Fi, battery or thermal report until asked.
+    pub silent_after_hello: bool,
+    /// Message ids start at 0 after a connect instead of 1.
+    pub ids_from_zero: bool,
 }
 
 /// What the simulated RTMP connection does once streaming.
@@ -143,6 +162,7 @@ impl Default for GlassesSimConfig {
             keep_alive_ack_loss: 0.0,
             die_after: None,
             ffmpeg: PathBuf::from("ffmpeg"),
+            defects: Defects::default(),
         }
     }
 }

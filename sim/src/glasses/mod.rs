@@ -9,7 +9,7 @@ mod port;
 mod runner;
 mod tcp;
 
-pub use config::{GlassesSimConfig, RtmpBehaviour};
+pub use config::{Defects, GlassesSimConfig, RtmpBehaviour};
 pub use firmware::{CameraPhase, CameraView, GlassesSim, SimInput};
 pub use live::{LiveFirmware, LiveGlasses, LiveSimConfig};
 pub use port::Port;

@@ -6,7 +6,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use mentra_bridge::wire::proto::GlassesToPhone;
-use mentra_bridge::wire::{Framer, Reassembled, Reassembler, decode_phone, encode};
+use mentra_bridge::wire::{
+    FLAG_END, FLAG_START, Framer, Reassembled, Reassembler, decode_phone, encode,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
@@ -109,6 +111,7 @@ impl Drop for GlassesHandle {
 /// Starts the simulator on the current runtime, on the glasses end of a link or a TCP server.
 pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHandle {
     let max = config.max_message_size as usize;
+    let reads_reserved_flags = config.defects.reads_reserved_flags;
     let (control, mut control_rx) = mpsc::channel(16);
     let sent = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&sent);
@@ -143,7 +146,12 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
                             framer = None;
                             sim.handle_input(now, SimInput::Disconnected);
                         }
-                        Some(PortEvent::Packet(p)) => {
+                        Some(PortEvent::Packet(mut p)) => {
+                            if reads_reserved_flags {
+                                if let Some(flags) = p.first_mut() {
+                                    *flags &= FLAG_START | FLAG_END;
+                                }
+                            }
                             reassembler.handle_packet(now, &p);
                             while let Some(r) = reassembler.poll_output() {
                                 match r {

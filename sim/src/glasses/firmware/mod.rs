@@ -109,6 +109,8 @@ struct Stream {
     video: VideoConfig,
     audio: AudioConfig,
     started: Instant,
+    /// The keep-alive watchdog's period: the start's `keep_alive_timeout_s`, or the default.
+    watchdog_period: Duration,
     watchdog: Instant,
     /// The start's duration limit (0 in the request: none).
     limit: Option<Duration>,
@@ -274,7 +276,7 @@ impl GlassesSim {
                 self.connected = true;
                 self.connected_at = now;
                 self.deferred.clear();
-                self.next_id = 1;
+                self.next_id = self.first_id();
                 self.replied.clear();
                 self.next_telemetry = None;
             }
@@ -306,7 +308,7 @@ impl GlassesSim {
                 self.go_idle();
                 self.replied.clear();
                 self.deferred.clear();
-                self.next_id = 1;
+                self.next_id = self.first_id();
                 self.next_telemetry = None;
                 self.config.die_after = None;
             }
@@ -549,7 +551,10 @@ impl GlassesSim {
 
     fn message(&mut self, now: Instant, m: PhoneToGlasses) {
         let Some(body) = m.body else { return };
-        if let Some((_, replies)) = self.replied.iter().find(|(id, _)| *id == m.message_id) {
+        let remembered = (!self.config.defects.forgets_command_ids)
+            .then(|| self.replied.iter().find(|(id, _)| *id == m.message_id))
+            .flatten();
+        if let Some((_, replies)) = remembered {
             // A retry: answer again, act (and report) once.
             if let Some(answer) = replies.first().cloned() {
                 self.emit(m.message_id, answer);
@@ -573,8 +578,10 @@ impl GlassesSim {
                     link_encrypted: self.config.link_encrypted,
                     transports: self.config.transports.iter().map(|t| *t as i32).collect(),
                 }));
-                replies.push(self.wifi_status());
-                self.next_telemetry = Some(now);
+                if !self.config.defects.silent_after_hello {
+                    replies.push(self.wifi_status());
+                    self.next_telemetry = Some(now);
+                }
             }
             P::Ping(_) => replies.push(G::Pong(Pong {})),
             P::Ack(_) => {}
@@ -587,7 +594,7 @@ impl GlassesSim {
                     | Camera::Reconnecting { stream, .. }
                         if stream.id == ka.stream_id =>
                     {
-                        stream.watchdog = now + self.config.keep_alive_timeout;
+                        stream.watchdog = now + stream.watchdog_period;
                         true
                     }
                     _ => false,
@@ -679,8 +686,21 @@ impl GlassesSim {
             .is_some_and(|current| current != start.stream_id);
         let video = self.resolve_video(start.video.unwrap_or_default());
         let audio = self.resolve_audio(start.audio.unwrap_or_default());
+        // A transport this version does not know is an error for the message (§4), never a
+        // default.
+        if StreamTransport::try_from(start.transport).is_err() {
+            return vec![error(
+                ErrorCode::InvalidArgument,
+                "unknown stream transport",
+            )];
+        }
         // As today's firmware: the URL's prefix picks the transport.
         let transport = transport_of(&start.url);
+        let watchdog_period = match start.keep_alive_timeout_s {
+            0 => self.config.keep_alive_timeout,
+            _ if self.config.defects.ignores_keep_alive_timeout => self.config.keep_alive_timeout,
+            s => Duration::from_secs(u64::from(s)),
+        };
         let stream = Stream {
             id: start.stream_id.clone(),
             url: Redacted::new(start.url.clone()),
@@ -689,7 +709,8 @@ impl GlassesSim {
             video,
             audio,
             started: now,
-            watchdog: now + self.config.keep_alive_timeout,
+            watchdog_period,
+            watchdog: now + watchdog_period,
             limit: (start.duration_limit_s > 0)
                 .then(|| Duration::from_secs(u64::from(start.duration_limit_s))),
             limit_at: None,
@@ -833,6 +854,11 @@ impl GlassesSim {
             s.stats = None;
         }
         status
+    }
+
+    /// The first message id after a connect: 1 (or 0, with the `ids_from_zero` defect).
+    fn first_id(&self) -> u32 {
+        u32::from(!self.config.defects.ids_from_zero)
     }
 
     fn emit(&mut self, reply_to: u32, body: G) {
