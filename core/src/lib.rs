@@ -29,6 +29,8 @@
 pub mod bridge;
 pub mod cloud;
 mod deadline;
+#[cfg(test)]
+mod firmware_page;
 pub mod glasses;
 pub mod health;
 pub mod redact;

@@ -18,9 +18,9 @@ use super::state::{BridgeState, Internals};
 use super::wifi::{WifiCredentials, WifiNetwork, WifiReply, WifiRequest};
 
 /// How long a Wi-Fi request may take.
-const WIFI_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const WIFI_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a Wi-Fi scan may take.
-const SCAN_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const SCAN_TIMEOUT: Duration = Duration::from_secs(30);
 use crate::cloud::{CloudClient, CloudConnector, TcpConnector};
 use crate::glasses::{GlassesLink, GlassesSession};
 use crate::health::HealthMonitor;

@@ -17,6 +17,8 @@ pub use event::{
     TemperatureReading, ThermalLevel, Warning, WifiInfo,
 };
 pub use handle::{Bridge, BridgeHandle, spawn};
+#[cfg(test)]
+pub(crate) use handle::{SCAN_TIMEOUT, WIFI_TIMEOUT};
 pub use publisher::Subscription;
 pub use state::{BridgeState, Internals};
 pub use wifi::{WifiCredentials, WifiNetwork, WifiSecurity};

@@ -22,6 +22,8 @@ pub use error::{CommandFailure, LinkError, SessionConfigError, SessionError};
 pub use host::{HostLink, HostLinkHandle, HostTransport, host_link};
 pub use info::GlassesInfo;
 pub use link::{BoxFuture, GlassesLink, LinkEvent};
+#[cfg(test)]
+pub(crate) use session::HELLO_PAUSE;
 pub(crate) use session::body_name;
 pub use session::{
     Incoming, Session, SessionConfig, SessionEvent, SessionInput, SessionOutput, Timer,

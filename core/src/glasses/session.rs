@@ -606,7 +606,7 @@ fn hello_retry_delay(refusals: u32) -> Duration {
 }
 
 /// Pause before an unanswered hello goes out again, when the link did not come up anew.
-const HELLO_PAUSE: Duration = Duration::from_secs(5);
+pub(crate) const HELLO_PAUSE: Duration = Duration::from_secs(5);
 
 /// How many resolved command ids are remembered to recognise duplicate replies.
 const RESOLVED_MEMORY: usize = 32;

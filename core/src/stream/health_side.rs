@@ -133,4 +133,4 @@ impl StreamSupervisor {
 
 /// How many times one bitrate change is sent before the bridge stops insisting (each try
 /// waits out the session's answer timeout, so this is about a minute of a lossy link).
-const BITRATE_SENDS: u8 = 12;
+pub(crate) const BITRATE_SENDS: u8 = 12;

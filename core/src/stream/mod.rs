@@ -38,3 +38,5 @@ pub use status::{StreamState, UnknownStatus};
 pub use supervisor::StreamSupervisor;
 pub use timers::Timer;
 pub use url::{Transport, UrlError, validate_rtmp_url, validate_stream_url};
+#[cfg(test)]
+pub(crate) use {health_side::BITRATE_SENDS, owed::RESEND_EVERY, resync::STATUS_ASKS};

@@ -112,4 +112,4 @@ impl StreamSupervisor {
 }
 
 /// How many times the resync question is asked before the stream is given up.
-const STATUS_ASKS: u8 = 3;
+pub(crate) const STATUS_ASKS: u8 = 3;
