@@ -3,7 +3,7 @@
 //! connection or make it silent (packets vanish, no event: the radio is gone but nobody said
 //! so). Packets sent on a connection never arrive on a later one.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -48,6 +48,11 @@ pub enum PortEvent {
     Packet(Vec<u8>),
     /// The phone is gone.
     Disconnected,
+    /// The ATT MTU changed on the live connection (both ends use it from now on).
+    MtuChanged {
+        /// The new ATT MTU.
+        mtu: u16,
+    },
 }
 
 /// The link's faults, changed on the fly through [`LinkControl`].
@@ -78,7 +83,7 @@ enum Fate {
 struct Shared {
     up: AtomicBool,
     generation: AtomicU64,
-    mtu: u16,
+    mtu: AtomicU16,
     faults: Mutex<Faults>,
 }
 
@@ -145,7 +150,7 @@ pub fn sim_link(config: SimLinkConfig) -> (SimLink, GlassesPort, LinkControl) {
     let shared = Arc::new(Shared {
         up: AtomicBool::new(false),
         generation: AtomicU64::new(0),
-        mtu: config.mtu,
+        mtu: AtomicU16::new(config.mtu),
         faults: Mutex::new(Faults {
             rng: SeededRng::new(config.seed),
             loss: config.loss,
@@ -217,7 +222,7 @@ impl LinkControl {
         if !self.shared.up.swap(true, Ordering::SeqCst) {
             let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
             let now = Instant::now();
-            let mtu = self.shared.mtu;
+            let mtu = self.shared.mtu.load(Ordering::SeqCst);
             // The glasses hear of the connection first, so they are ready for the hello.
             let _ = self
                 .to_glasses
@@ -225,6 +230,22 @@ impl LinkControl {
             let _ = self
                 .to_phone
                 .try_send((now, generation, LinkEvent::Up { mtu }));
+        }
+    }
+
+    /// Renegotiates the ATT MTU on the live connection: both ends hear of it, nothing else
+    /// changes (Android's `requestMtu` mid-connection). Later connections use it too.
+    pub fn set_mtu(&self, mtu: u16) {
+        self.shared.mtu.store(mtu, Ordering::SeqCst);
+        if self.shared.up.load(Ordering::SeqCst) {
+            let generation = self.shared.generation.load(Ordering::SeqCst);
+            let now = Instant::now();
+            let _ = self
+                .to_glasses
+                .try_send((now, generation, PortEvent::MtuChanged { mtu }));
+            let _ = self
+                .to_phone
+                .try_send((now, generation, LinkEvent::MtuChanged { mtu }));
         }
     }
 
@@ -298,7 +319,7 @@ pub struct SimLink {
 
 impl GlassesLink for SimLink {
     fn describe(&self) -> String {
-        format!("sim (mtu {})", self.shared.mtu)
+        format!("sim (mtu {})", self.shared.mtu.load(Ordering::SeqCst))
     }
 
     fn send(&mut self, packet: Vec<u8>) -> BoxFuture<'_, Result<(), LinkError>> {
@@ -325,10 +346,11 @@ impl GlassesLink for SimLink {
         Box::pin(next_timed(&self.shared, &mut self.rx, &mut self.held))
     }
 
-    fn recycle(&mut self) -> BoxFuture<'_, ()> {
+    fn recycle(&mut self) -> BoxFuture<'_, Result<(), LinkError>> {
         Box::pin(async move {
             self.control.disconnect("recycled by the bridge");
             self.control.connect();
+            Ok(())
         })
     }
 }

@@ -24,8 +24,9 @@ impl CoreTransport for Adapter {
         self.0.write(packet).map_err(|e| e.to_string())
     }
 
-    fn reconnect(&self) {
+    fn reconnect(&self) -> Result<(), String> {
         self.0.reconnect();
+        Ok(())
     }
 }
 

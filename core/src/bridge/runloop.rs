@@ -173,6 +173,20 @@ impl Driver {
                 SessionInput::LinkUp { mtu }
             }
             LinkEvent::Packet(p) => SessionInput::Packet(p),
+            LinkEvent::MtuChanged { mtu } => {
+                info!(mtu, "glasses link MTU changed");
+                if let Some(info) = self.glasses.as_mut() {
+                    info.mtu = mtu;
+                    self.publisher.publish(BridgeEvent::Glasses(
+                        GlassesConnectionState::Connected {
+                            model: info.model.clone(),
+                            firmware: info.firmware_version.clone(),
+                            mtu,
+                        },
+                    ));
+                }
+                SessionInput::MtuChanged { mtu }
+            }
             LinkEvent::Down { reason } => {
                 info!(%reason, "glasses link down");
                 // Links report a drop once per outage, so the UI always learns why.
@@ -310,7 +324,15 @@ impl Driver {
                     code: "glasses_silent",
                     message: "The glasses stopped answering: reconnecting".into(),
                 }));
-                self.link.recycle().await;
+                if let Err(e) = self.link.recycle().await {
+                    warn!("the link could not reconnect: {e}");
+                    self.publisher.publish(BridgeEvent::Warning(Warning {
+                        code: "glasses_reconnect_failed",
+                        message: format!(
+                            "Reconnecting to the glasses failed ({e}): waiting for them"
+                        ),
+                    }));
+                }
             }
             SessionEvent::HelloRefused { detail, retry_in } => {
                 warn!(%detail, ?retry_in, "the glasses refused the hello");

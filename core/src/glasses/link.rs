@@ -26,6 +26,12 @@ pub enum LinkEvent {
         /// Why, for logs and the UI.
         reason: String,
     },
+    /// The ATT MTU changed on the live connection; packets may be up to `min(mtu − 3, 512)`
+    /// bytes from now on. The session goes on.
+    MtuChanged {
+        /// The new ATT MTU.
+        mtu: u16,
+    },
 }
 
 /// A transport to the glasses: BLE (btleplug), TCP, the host app's BLE stack, or a simulator.
@@ -47,9 +53,10 @@ pub trait GlassesLink: Send + 'static {
     fn next_event(&mut self) -> BoxFuture<'_, Option<LinkEvent>>;
 
     /// Asks the link to drop the connection and reconnect (the session saw the glasses go
-    /// silent). The default does nothing.
-    fn recycle(&mut self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
+    /// silent). An error says the link could not (the app's BLE stack failed or threw); the
+    /// bridge reports it and keeps going. The default does nothing.
+    fn recycle(&mut self) -> BoxFuture<'_, Result<(), LinkError>> {
+        Box::pin(async { Ok(()) })
     }
 
     /// The dialect the current connection speaks, when the link knows it (BLE from the GATT

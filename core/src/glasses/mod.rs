@@ -19,7 +19,10 @@ mod tcp;
 pub use ble::{BleError, BleLink, BleLinkConfig, FoundGlasses, scan_for_glasses};
 pub use dialect::{Dialect, GlassesSession, UnknownDialect};
 pub use error::{CommandFailure, LinkError, SessionConfigError, SessionError};
-pub use host::{HostLink, HostLinkHandle, HostTransport, host_link};
+pub use host::{
+    HOST_PENDING, HostLink, HostLinkConfig, HostLinkHandle, HostTransport, host_link,
+    host_link_with,
+};
 pub use info::GlassesInfo;
 pub use link::{BoxFuture, GlassesLink, LinkEvent};
 #[cfg(test)]

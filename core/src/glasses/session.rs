@@ -29,6 +29,12 @@ pub enum SessionInput {
     LinkDown,
     /// A packet arrived from the glasses.
     Packet(Vec<u8>),
+    /// The ATT MTU changed on the live connection (Android `requestMtu`, an iOS
+    /// reconnection-free renegotiation): later packets use it; the session goes on.
+    MtuChanged {
+        /// The new ATT MTU.
+        mtu: u16,
+    },
 }
 
 /// A message from the glasses, delivered once the session is ready.
@@ -208,6 +214,13 @@ impl Session {
         match input {
             SessionInput::LinkUp { mtu } => self.link_up(now, mtu),
             SessionInput::LinkDown => self.link_down(),
+            SessionInput::MtuChanged { mtu } => {
+                if let Some(framer) = self.framer.as_mut() {
+                    if let Err(e) = framer.set_mtu(mtu.max(crate::wire::MIN_MTU)) {
+                        warn!("cannot frame for the new MTU: {e}");
+                    }
+                }
+            }
             SessionInput::Packet(packet) => {
                 if self.framer.is_none() {
                     trace!("packet while link is down; ignored");

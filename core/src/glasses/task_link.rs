@@ -89,9 +89,12 @@ impl TaskLink {
         Dialect::from_u8(self.dialect.load(Ordering::SeqCst))
     }
 
-    pub(crate) fn recycle(&mut self) -> BoxFuture<'_, ()> {
+    pub(crate) fn recycle(&mut self) -> BoxFuture<'_, Result<(), LinkError>> {
         Box::pin(async move {
-            let _ = self.control.send(Control::Recycle).await;
+            self.control
+                .send(Control::Recycle)
+                .await
+                .map_err(|_| LinkError::Closed)
         })
     }
 }
@@ -117,7 +120,9 @@ macro_rules! task_link_impl {
                 self.inner.next_event()
             }
 
-            fn recycle(&mut self) -> $crate::glasses::BoxFuture<'_, ()> {
+            fn recycle(
+                &mut self,
+            ) -> $crate::glasses::BoxFuture<'_, Result<(), $crate::glasses::LinkError>> {
                 self.inner.recycle()
             }
 

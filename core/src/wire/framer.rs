@@ -31,6 +31,16 @@ impl Framer {
         })
     }
 
+    /// Follows an ATT MTU change on a live connection: later packets use the new size, and
+    /// the sequence number goes on (the peer's reassembler sees nothing new).
+    pub fn set_mtu(&mut self, mtu: u16) -> Result<(), FramerError> {
+        if mtu < MIN_MTU {
+            return Err(FramerError::MtuTooSmall(mtu));
+        }
+        self.packet_size = (usize::from(mtu) - 3).min(MAX_PACKET);
+        Ok(())
+    }
+
     /// Largest packet this framer produces, header included.
     pub fn packet_size(&self) -> usize {
         self.packet_size

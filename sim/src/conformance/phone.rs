@@ -251,6 +251,12 @@ impl Phone {
                 self.downs.push(reason);
             }
             LinkEvent::Packet(packet) => self.packet(now, &packet),
+            LinkEvent::MtuChanged { mtu } => {
+                self.mtu = mtu;
+                if let Some(framer) = self.framer.as_mut() {
+                    let _ = framer.set_mtu(mtu);
+                }
+            }
         }
         true
     }

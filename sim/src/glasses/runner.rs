@@ -141,6 +141,12 @@ pub fn spawn_glasses(config: GlassesSimConfig, mut port: impl Port) -> GlassesHa
                             reassembler.reset();
                             sim.handle_input(now, SimInput::Connected);
                         }
+                        Some(PortEvent::MtuChanged { mtu }) => {
+                            debug!(mtu, "glasses sim: MTU changed");
+                            if let Some(f) = framer.as_mut() {
+                                let _ = f.set_mtu(mtu);
+                            }
+                        }
                         Some(PortEvent::Disconnected) => {
                             debug!("glasses sim: phone gone");
                             framer = None;
@@ -242,6 +248,8 @@ pub fn spawn_live_glasses(
                         None => return,
                         Some(PortEvent::Connected { .. }) => g.connected(now),
                         Some(PortEvent::Disconnected) => g.disconnected(now),
+                        // One K900 frame per packet, whatever the MTU.
+                        Some(PortEvent::MtuChanged { .. }) => {}
                         Some(PortEvent::Packet(p)) => g.handle_frame(now, &p),
                     }
                 }

@@ -42,8 +42,10 @@ impl HostTransport for AppStack {
             .map_err(|_| "the app's write queue is full".to_owned())
     }
 
-    fn reconnect(&self) {
-        let _ = self.reconnects.try_send(());
+    fn reconnect(&self) -> Result<(), String> {
+        self.reconnects
+            .try_send(())
+            .map_err(|_| "a reconnect is already under way".to_owned())
     }
 }
 
@@ -74,7 +76,9 @@ pub fn app_stack(
                 Some(packet) = writes.recv() => {
                     let _ = phone_end.send(packet).await;
                 }
-                Some(()) = reconnects.recv() => phone_end.recycle().await,
+                Some(()) = reconnects.recv() => {
+                    let _ = phone_end.recycle().await;
+                }
                 else => return,
             }
         }
@@ -90,5 +94,6 @@ fn report(handle: &HostLinkHandle, event: LinkEvent, dialect: Option<Dialect>) {
         },
         LinkEvent::Packet(p) => handle.received(p),
         LinkEvent::Down { reason } => handle.disconnected(reason),
+        LinkEvent::MtuChanged { mtu } => handle.mtu_changed(mtu),
     };
 }

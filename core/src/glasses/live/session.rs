@@ -342,6 +342,7 @@ impl LiveSession {
         match input {
             SessionInput::LinkUp { mtu } => self.link_up(now, mtu),
             SessionInput::LinkDown => self.link_down(),
+            SessionInput::MtuChanged { mtu } => self.mtu = mtu.max(23),
             SessionInput::Packet(p) => {
                 if matches!(self.phase, Phase::Down | Phase::Off) {
                     trace!("packet while the link is down; ignored");
