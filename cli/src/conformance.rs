@@ -48,8 +48,16 @@ pub(crate) async fn run(args: ConformanceArgs) -> Result<(), String> {
         connect_timeout: Duration::from_secs(args.connect_timeout),
         ..Default::default()
     };
-    if let Some(url) = args.ingest {
-        config.ingest_url = url;
+    match args.ingest {
+        Some(url) => config.ingest_url = mentra_bridge::Redacted::new(url),
+        None if args.link != "sim" => {
+            return Err(
+                "give real glasses an ingest they can reach: --ingest URL (or \
+                 MENTRA_CONFORMANCE_INGEST); the stream checks push to it"
+                    .into(),
+            );
+        }
+        None => {}
     }
     println!(
         "conformance: {} checks against {}",

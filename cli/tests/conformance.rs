@@ -19,6 +19,11 @@ async fn conformance_over_tcp(config: GlassesSimConfig, extra: &[&str]) -> (bool
         Duration::from_secs(120),
         Command::new(env!("CARGO_BIN_EXE_mentra-bridge"))
             .args(["conformance", "--link", &link, "--connect-timeout", "10"])
+            // The simulator accepts any ingest; real glasses need one they reach.
+            .env(
+                "MENTRA_CONFORMANCE_INGEST",
+                "rtmp://127.0.0.1/live/secret-key-123",
+            )
             .args(extra)
             .kill_on_drop(true)
             .output(),
@@ -85,5 +90,9 @@ async fn a_broken_rule_is_named_with_its_evidence_and_the_kit_exits_1() {
         "{stdout}"
     );
     assert!(stdout.contains(", 1 failed"), "{stdout}");
+    assert!(
+        !stdout.contains("secret-key-123"),
+        "the ingest's key is never printed"
+    );
     assert!(stderr.contains("1 of"), "{stderr}");
 }

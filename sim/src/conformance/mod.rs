@@ -10,6 +10,7 @@ mod phone;
 
 use std::time::Duration;
 
+use mentra_bridge::Redacted;
 use mentra_bridge::glasses::{Dialect, GlassesLink};
 use mentra_bridge::wire::proto::Capabilities;
 use serde_json::{Value, json};
@@ -26,7 +27,8 @@ pub struct ConformanceConfig {
     pub reply_timeout: Duration,
     /// How long the kit listens to be sure something does *not* come. Default 1 s.
     pub quiet_period: Duration,
-    /// How long a start may take to reach STREAMING. Default 10 s.
+    /// How long a start may take to reach STREAMING. Default 30 s (the phone's
+    /// `StreamConfig::start_timeout`).
     pub start_timeout: Duration,
     /// The keep-alive timeout the watchdog check asks for, seconds. Default 3.
     pub watchdog_s: u32,
@@ -34,7 +36,7 @@ pub struct ConformanceConfig {
     pub duration_limit_s: u32,
     /// The ingest the stream checks push to (never printed: it may hold a key). Default an
     /// RTMP URL on 127.0.0.1, enough for the simulator; give real glasses a reachable ingest.
-    pub ingest_url: String,
+    pub ingest_url: Redacted<String>,
 }
 
 impl Default for ConformanceConfig {
@@ -43,10 +45,10 @@ impl Default for ConformanceConfig {
             connect_timeout: Duration::from_secs(30),
             reply_timeout: Duration::from_secs(2),
             quiet_period: Duration::from_secs(1),
-            start_timeout: Duration::from_secs(10),
+            start_timeout: mentra_bridge::stream::StreamConfig::default().start_timeout,
             watchdog_s: 3,
             duration_limit_s: 2,
-            ingest_url: "rtmp://127.0.0.1/live/conformance".into(),
+            ingest_url: Redacted::new("rtmp://127.0.0.1/live/conformance".into()),
         }
     }
 }
@@ -198,6 +200,7 @@ pub async fn run(
         config,
         caps: None,
         owed_once: Vec::new(),
+        main_live: false,
     };
     let mut results = Vec::new();
     let connected = phone
@@ -253,6 +256,8 @@ pub(crate) struct Ctx {
     pub(crate) caps: Option<Capabilities>,
     /// Commands that must have been answered exactly once by the end of the run.
     pub(crate) owed_once: Vec<u32>,
+    /// The stream the middle checks share went live (this session).
+    pub(crate) main_live: bool,
 }
 
 #[cfg(test)]

@@ -51,6 +51,8 @@ pub(crate) struct Phone {
     pub(crate) longest_packet: usize,
     /// Why the link went down, each time it did.
     pub(crate) downs: Vec<String>,
+    /// Connections so far (each `Up` is a new session: ids and sequence numbers restart).
+    pub(crate) generation: u64,
     up: bool,
 }
 
@@ -68,6 +70,7 @@ impl Phone {
             seqs: Vec::new(),
             longest_packet: 0,
             downs: Vec::new(),
+            generation: 0,
             up: false,
         }
     }
@@ -90,6 +93,11 @@ impl Phone {
     /// True while the link is up.
     pub(crate) fn is_up(&self) -> bool {
         self.up
+    }
+
+    /// Accepts messages up to `max` bytes from now on (the size both sides agreed).
+    pub(crate) fn set_max_message(&mut self, max: usize) {
+        self.reassembler = Reassembler::new(max, Duration::from_secs(2));
     }
 
     /// Waits for the link to come up; `Err` says why it did not.
@@ -170,6 +178,8 @@ impl Phone {
         let deadline = Instant::now() + within;
         let mut scanned = 0;
         loop {
+            // A new connection empties the queue: scan it from the start.
+            scanned = scanned.min(self.pending.len());
             if let Some(i) = self
                 .pending
                 .iter()
@@ -179,8 +189,8 @@ impl Phone {
                 return self.pending.remove(scanned + i);
             }
             scanned = self.pending.len();
-            if !self.pump(deadline).await {
-                return None;
+            if !self.pump(deadline).await || !self.up {
+                return None; // the deadline passed, or the link dropped: nothing more comes
             }
         }
     }
@@ -197,7 +207,7 @@ impl Phone {
         want: impl Fn(&GlassesToPhone) -> bool,
     ) -> Vec<Heard> {
         let deadline = Instant::now() + within;
-        while self.pump(deadline).await {}
+        while self.pump(deadline).await && self.up {}
         let (hit, rest): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|h| want(&h.message));
         self.pending = rest.into();
         hit
@@ -234,6 +244,11 @@ impl Phone {
         let now = Instant::now();
         match event {
             LinkEvent::Up { mtu } => {
+                if self.up {
+                    self.downs
+                        .push("the link reconnected underneath (Up without Down)".into());
+                }
+                self.generation += 1;
                 self.up = true;
                 self.mtu = mtu;
                 self.framer = Framer::new(mtu, ABSOLUTE_MAX_MESSAGE).ok();
@@ -279,6 +294,9 @@ impl Phone {
                         if self.heard.len() < MAX_HEARD {
                             self.heard.push(heard.clone());
                         }
+                        if self.pending.len() >= MAX_HEARD {
+                            self.pending.pop_front();
+                        }
                         self.pending.push_back(heard);
                     }
                     Err(e) => self.fault(now, format!("a message that does not decode: {e}")),
@@ -306,6 +324,10 @@ pub(crate) fn describe(m: &GlassesToPhone) -> String {
                 |st| st.as_str_name().into(),
             );
             let mut text = format!("StreamStatus {state} id {:?}", s.stream_id);
+            if !s.error_detail.is_empty() {
+                let detail = mentra_bridge::redact::redact_text(&s.error_detail);
+                text.push_str(&format!(" {detail:?}"));
+            }
             if s.error_code != 0 {
                 let code = mentra_bridge::wire::proto::StreamErrorCode::try_from(s.error_code)
                     .map_or_else(|_| s.error_code.to_string(), |c| c.as_str_name().into());
@@ -319,7 +341,10 @@ pub(crate) fn describe(m: &GlassesToPhone) -> String {
         Some(G::Error(e)) => {
             let code = mentra_bridge::wire::proto::ErrorCode::try_from(e.code)
                 .map_or_else(|_| e.code.to_string(), |c| c.as_str_name().into());
-            format!("Error {code} {:?}", e.detail)
+            format!(
+                "Error {code} {:?}",
+                mentra_bridge::redact::redact_text(&e.detail)
+            )
         }
         Some(G::KeepAliveAck(a)) => {
             format!("KeepAliveAck id {:?} ack {:?}", a.stream_id, a.ack_id)

@@ -189,3 +189,76 @@ async fn no_link_is_one_clear_failure_not_a_hang() {
         report.results
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_simulator_passes_at_every_mtu_whatever_the_sequence_numbers_meet() {
+    // The bad-input packets land at a different sequence number for each MTU.
+    for mtu in (23..=160).chain([185, 247, 300, 515]) {
+        let report = run_against(GlassesSimConfig::default(), mtu).await;
+        assert_eq!(
+            report.failures(),
+            Vec::<&str>::new(),
+            "MTU {mtu}:\n{}",
+            report.to_text(false)
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_drop_mid_run_fails_the_check_it_hit_and_the_next_ones_say_hello_again() {
+    let (phone_end, glasses_end, control) = sim_link(SimLinkConfig::default());
+    let _glasses = spawn_glasses(GlassesSimConfig::default(), glasses_end);
+    let flaky = control.clone();
+    // Down during the stream checks, back a second later: the link reconnects by itself.
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+        flaky.disconnect("walked out of range");
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        flaky.connect();
+    });
+    let report = run(
+        Box::new(phone_end),
+        ConformanceConfig::default(),
+        &mut |_| {},
+    )
+    .await;
+    let dropped: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.evidence.iter().any(|e| e.contains("walked out of range")))
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(
+        dropped.len(),
+        1,
+        "one check saw the drop: {}",
+        report.to_text(false)
+    );
+    let after = report
+        .results
+        .iter()
+        .skip_while(|r| r.name != dropped[0])
+        .skip(1);
+    let again: Vec<_> = after
+        .filter(|r| r.evidence.iter().any(|e| e.contains("said hello again")))
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(
+        again.len(),
+        1,
+        "the next check started a new session: {}",
+        report.to_text(false)
+    );
+    for name in [
+        "ids.fresh_and_increasing",
+        "replies.exactly_one",
+        "framing.glasses_packets",
+        "wifi.scan",
+    ] {
+        assert!(
+            !report.failures().contains(&name),
+            "{name} judged the new session alone: {}",
+            report.to_text(false)
+        );
+    }
+}

@@ -311,10 +311,17 @@ pub(super) async fn survived(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) 
         Err(why) => v.fail(why),
     }
     plan.push(("a 1-byte packet".into(), vec![vec![0x03]]));
-    plan.push((
-        "a 3-byte start packet (no room for the length)".into(),
-        vec![vec![FLAG_START, 0, 0x05]],
-    ));
+    // A start with no room for its length, at the sequence number the glasses expect.
+    match phone.packets(&[0]) {
+        Ok(p) => {
+            let seq = p.first().and_then(|p| p.get(1)).copied().unwrap_or(0);
+            plan.push((
+                "a 3-byte start packet (no room for the length)".into(),
+                vec![vec![FLAG_START, seq, 0x05]],
+            ));
+        }
+        Err(why) => v.fail(why),
+    }
     for (what, packets) in plan {
         for p in packets {
             if let Err(why) = phone.send_packet(p).await {
@@ -324,11 +331,21 @@ pub(super) async fn survived(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) 
         }
         v.saw(format!("sent {what}"));
     }
+    let answered = phone
+        .gather(ctx.config.quiet_period, |m| m.reply_to == oversized_id)
+        .await;
+    for h in &answered {
+        v.heard("reply to the oversized message", h);
+    }
+    v.require(
+        answered.is_empty(),
+        "a message over the agreed maximum is dropped, not read",
+    );
     // Strings past the nanopb bounds: a 200-character stream id.
     let long_id = "x".repeat(200);
     let start = P::StartStream(StartStream {
         stream_id: long_id.clone(),
-        url: ctx.config.ingest_url.clone(),
+        url: ctx.config.ingest_url.expose().clone(),
         ..Default::default()
     });
     match phone.send(start).await {

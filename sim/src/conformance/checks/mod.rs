@@ -205,14 +205,17 @@ impl Verdict {
 
 /// Runs every check in [`ALL`]'s order, handing each result to `done`.
 pub(crate) async fn run_all(phone: &mut Phone, ctx: &mut Ctx, done: &mut dyn FnMut(CheckResult)) {
+    let mut session = phone.generation;
     for &(name, rule) in ALL {
         let mut v = Verdict::new();
         let downs_before = phone.downs.len();
         if ctx.caps.is_none() && name != "hello.capabilities" {
             v.fail("not run: the hello did not work, so there is no session");
         } else {
-            if !phone.is_up() {
+            // A new connection since the last hello is a new session: say hello again.
+            if !phone.is_up() || phone.generation != session {
                 reconnect(phone, ctx, &mut v).await;
+                session = phone.generation;
             }
             if !v.failed() {
                 run_one(name, phone, ctx, &mut v).await;
@@ -220,6 +223,9 @@ pub(crate) async fn run_all(phone: &mut Phone, ctx: &mut Ctx, done: &mut dyn FnM
         }
         if let Some(reason) = phone.downs.get(downs_before) {
             v.fail(format!("the link dropped during this check: {reason}"));
+        }
+        if name == "hello.capabilities" {
+            session = phone.generation;
         }
         done(v.into_result(name, rule));
     }
@@ -268,6 +274,7 @@ async fn run_one(name: &str, phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) 
 /// After a drop: waits for the link and says hello again, so the next checks have a session.
 async fn reconnect(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
     ctx.owed_once.clear();
+    ctx.main_live = false;
     if let Err(why) = phone.connect(ctx.config.connect_timeout).await {
         v.fail(format!("not run: {why}"));
         return;

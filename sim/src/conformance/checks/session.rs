@@ -83,7 +83,7 @@ pub(super) async fn hello(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
             v.fail("camera limits must be declared");
         }
         Some(c) => {
-            let pairs = [
+            let video = [
                 ("width", c.min_width, c.max_width),
                 ("height", c.min_height, c.max_height),
                 (
@@ -92,6 +92,16 @@ pub(super) async fn hello(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
                     c.max_video_bitrate_bps,
                 ),
                 ("fps", c.min_fps, c.max_fps),
+            ];
+            for (what, min, max) in video {
+                v.require(
+                    max > 0 && min <= max,
+                    format!("camera {what}: 0 < min <= max, got {min}..{max}"),
+                );
+            }
+            // A camera without audio may leave its audio limits at 0 (the phone then uses
+            // its defaults).
+            let audio = [
                 (
                     "audio bitrate",
                     c.min_audio_bitrate_bps,
@@ -103,14 +113,19 @@ pub(super) async fn hello(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
                     c.max_audio_sample_rate_hz,
                 ),
             ];
-            for (what, min, max) in pairs {
+            for (what, min, max) in audio {
                 v.require(
-                    max > 0 && min <= max,
-                    format!("camera {what}: 0 < min <= max, got {min}..{max}"),
+                    max == 0 || min <= max,
+                    format!("camera {what}: min <= max, got {min}..{max}"),
                 );
             }
         }
     }
+    // From now on the glasses must keep to the size both sides agreed.
+    phone.set_max_message(match caps.max_message_size as usize {
+        0 => mentra_bridge::wire::DEFAULT_MAX_MESSAGE,
+        theirs => theirs.min(mentra_bridge::wire::DEFAULT_MAX_MESSAGE),
+    });
     ctx.caps = Some(caps);
 }
 

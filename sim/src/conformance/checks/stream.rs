@@ -69,7 +69,7 @@ fn start_body(ctx: &Ctx, id: &str, telemetry: bool) -> StartStream {
     StartStream {
         stream_id: id.into(),
         kind: StreamKind::Unmanaged as i32,
-        url: ctx.config.ingest_url.clone(),
+        url: ctx.config.ingest_url.expose().clone(),
         video: Some(VideoConfig {
             width: clamp(1280, c.min_width, c.max_width),
             height: clamp(720, c.min_height, c.max_height),
@@ -86,7 +86,7 @@ fn start_body(ctx: &Ctx, id: &str, telemetry: bool) -> StartStream {
             ..Default::default()
         }),
         keep_alive_timeout_s: 60,
-        transport: transport_of(&ctx.config.ingest_url) as i32,
+        transport: transport_of(ctx.config.ingest_url.expose()) as i32,
         telemetry,
         ..Default::default()
     }
@@ -236,6 +236,7 @@ pub(super) async fn start(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
     };
     let ms = live.at.saturating_duration_since(init.at).as_millis();
     v.saw(format!("live {ms} ms after INITIALIZING"));
+    ctx.main_live = true;
     if let Some(s) = status_of(&live.message, MAIN) {
         v.require(
             s.resolved_video.is_some() && s.resolved_audio.is_some(),
@@ -244,7 +245,18 @@ pub(super) async fn start(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
     }
 }
 
-pub(super) async fn stats(phone: &mut Phone, _ctx: &mut Ctx, v: &mut Verdict) {
+/// The checks on the shared stream need it live; a failed start is reported once, there.
+fn needs_main(ctx: &Ctx, v: &mut Verdict) -> bool {
+    if !ctx.main_live {
+        v.fail("not run: the stream of stream.start_sequence is not live");
+    }
+    ctx.main_live
+}
+
+pub(super) async fn stats(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
+    if !needs_main(ctx, v) {
+        return;
+    }
     let mut times: Vec<Instant> = Vec::new();
     let deadline = Instant::now() + STATS_BAND.1 * (STATS_SEEN as u32 + 1);
     while times.len() < STATS_SEEN {
@@ -279,6 +291,9 @@ pub(super) async fn stats(phone: &mut Phone, _ctx: &mut Ctx, v: &mut Verdict) {
 }
 
 pub(super) async fn keep_alive(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
+    if !needs_main(ctx, v) {
+        return;
+    }
     let ka = KeepStreamAlive {
         stream_id: MAIN.into(),
         ack_id: "conformance-ack-1".into(),
@@ -294,10 +309,16 @@ pub(super) async fn keep_alive(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict
 }
 
 pub(super) async fn status(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
+    if !needs_main(ctx, v) {
+        return;
+    }
     status_is(phone, ctx, v, MAIN, StreamState::Streaming).await;
 }
 
 pub(super) async fn repeat_start(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
+    if !needs_main(ctx, v) {
+        return;
+    }
     if !start_acked(phone, ctx, v, start_body(ctx, MAIN, true)).await {
         return;
     }
@@ -317,11 +338,15 @@ pub(super) async fn repeat_start(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdi
 }
 
 pub(super) async fn second_start(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
-    let other = "conformance-second";
-    if !start_acked(phone, ctx, v, start_body(ctx, other, false)).await {
+    if !needs_main(ctx, v) {
         return;
     }
-    if let Some(h) = await_state(
+    let other = "conformance-second";
+    if !start_acked(phone, ctx, v, start_body(ctx, other, false)).await {
+        tidy(phone, other).await;
+        return;
+    }
+    let refused = await_state(
         phone,
         v,
         other,
@@ -329,8 +354,11 @@ pub(super) async fn second_start(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdi
         ctx.config.reply_timeout,
         "a second start",
     )
-    .await
-    {
+    .await;
+    if refused.is_none() {
+        tidy(phone, other).await; // it may have started: leave the camera as it was
+    }
+    if let Some(h) = refused {
         let code = status_of(&h.message, other).map_or(0, |s| s.error_code);
         v.require(
             code == StreamErrorCode::AlreadyStreaming as i32,
@@ -341,6 +369,9 @@ pub(super) async fn second_start(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdi
 }
 
 pub(super) async fn stop_other(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
+    if !needs_main(ctx, v) {
+        return;
+    }
     let other = "conformance-other";
     let stop = P::StopStream(StopStream {
         stream_id: other.into(),
@@ -386,6 +417,10 @@ pub(super) async fn keep_alive_unknown(phone: &mut Phone, ctx: &mut Ctx, v: &mut
 }
 
 pub(super) async fn stop(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
+    if !needs_main(ctx, v) {
+        return;
+    }
+    ctx.main_live = false;
     let stop = P::StopStream(StopStream {
         stream_id: MAIN.into(),
     });
