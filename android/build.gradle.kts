@@ -1,6 +1,6 @@
 // Android library module for Mentra Bridge: the generated UniFFI Kotlin, a coroutine-friendly
-// wrapper, and the Rust library for arm64-v8a, armeabi-v7a and x86_64 (built by build-rust.sh
-// with cargo-ndk into src/main/jniLibs).
+// wrapper, and the Rust library for arm64-v8a, armeabi-v7a and x86_64, built by build-rust.sh
+// (cargo-ndk, the NDK pinned below, 16 KB-page aligned) before every build.
 plugins {
     id("com.android.library")
     kotlin("android")
@@ -9,8 +9,10 @@ plugins {
 android {
     namespace = "glass.mentra.bridge"
     compileSdk = 35
+    // r28: 16 KB page-aligned ELF by default (Google Play requires it for Android 15+ devices).
+    ndkVersion = "28.0.13004108"
     defaultConfig {
-        minSdk = 24 // btleplug 0.13 needs API 24+
+        minSdk = 24
         consumerProguardFiles("consumer-rules.pro")
     }
     packaging {
@@ -25,11 +27,19 @@ android {
 kotlin { jvmToolchain(17) }
 
 dependencies {
-    implementation("net.java.dev.jna:jna:5.13.0@aar")
-    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.8.0")
+    // 5.17: the first JNA whose libjnidispatch.so is 16 KB-page aligned.
+    implementation("net.java.dev.jna:jna:5.17.0@aar")
+    // In the public API (Flow, StateFlow, suspend functions): apps get it transitively.
+    api("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.9.0")
 }
 
-// Build the Rust library before packaging: ./build-rust.sh (needs the NDK and cargo-ndk).
-tasks.register<Exec>("buildRust") {
+// The Rust library is built before every build, with the NDK Gradle resolved for ndkVersion.
+val buildRust by tasks.registering(Exec::class) {
+    description = "Builds libmentra_bridge_ffi.so for every ABI (cargo-ndk) and regenerates the bindings"
+    workingDir = projectDir
+    environment("ANDROID_NDK_HOME", android.ndkDirectory.absolutePath)
     commandLine("./build-rust.sh")
+    inputs.files(fileTree("../core/src"), fileTree("../bindings/mentra-bridge-ffi/src"), file("../Cargo.lock"))
+    outputs.dir("src/main/jniLibs")
 }
+tasks.named("preBuild") { dependsOn(buildRust) }

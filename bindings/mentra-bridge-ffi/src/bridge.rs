@@ -1,6 +1,8 @@
 //! The bridge object the apps hold: wraps the core `Bridge` (which owns its own tokio runtime)
 //! and forwards every call to it. Async methods run on the bridge's runtime, so they need no
 //! runtime from the app and are safe to cancel: the work finishes or stops on its own.
+//! `shutdown` never blocks the caller: the bridge closes on a thread of its own, every
+//! subscription gets its last update and `onClosed`, and `shutdownAndWait` awaits the end.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +11,7 @@ use mentra_bridge::bridge::{BridgeHandle, WifiCredentials, WifiSecurity};
 use mentra_bridge::cloud::CloudConfig;
 #[cfg(feature = "ble")]
 use mentra_bridge::glasses::{BleLink, BleLinkConfig};
-use mentra_bridge::glasses::{GlassesLink, TcpLink, TcpLinkConfig, host_link};
+use mentra_bridge::glasses::{GlassesLink, HostLinkConfig, TcpLink, TcpLinkConfig, host_link_with};
 use mentra_bridge::stream::StreamConfig;
 use mentra_bridge::{Bridge as CoreBridge, BridgeConfig, Redacted};
 
@@ -29,6 +31,8 @@ pub struct MentraBridge {
     host: Option<Arc<HostLinkHandle>>,
     /// The live subscriptions: shutdown lets them deliver the final update first.
     subscriptions: Mutex<Vec<Arc<TaskHandle>>>,
+    /// True once the bridge has closed (every connection, its runtime).
+    closed: tokio::sync::watch::Sender<bool>,
     /// Keeps the simulated glasses running (simulator builds only).
     #[allow(dead_code)]
     keep: Option<Box<dyn std::any::Any + Send + Sync>>,
@@ -87,6 +91,7 @@ impl MentraBridge {
             runtime,
             host,
             subscriptions: Mutex::new(Vec::new()),
+            closed: tokio::sync::watch::Sender::new(false),
             keep: None,
         })
     }
@@ -111,7 +116,15 @@ impl MentraBridge {
     #[uniffi::constructor]
     pub fn new(settings: BridgeSettings, link: LinkSpec) -> Result<Arc<Self>, MentraError> {
         match link {
-            #[cfg(feature = "ble")]
+            // btleplug needs a JVM handle and a Java helper class on Android that an app never
+            // sets up: the app's own BLE stack is the way there.
+            #[cfg(target_os = "android")]
+            LinkSpec::Ble { .. } => Err(MentraError::InvalidArgument {
+                reason: "LinkSpec.Ble does not work on Android: connect with the app's BLE \
+                         stack and use MentraBridge.withHostLink (see gattProfiles())"
+                    .into(),
+            }),
+            #[cfg(all(feature = "ble", not(target_os = "android")))]
             LinkSpec::Ble { device } => Ok(Arc::new(Self::build(
                 settings,
                 Box::new(BleLink::new(BleLinkConfig {
@@ -120,7 +133,7 @@ impl MentraBridge {
                 })),
                 None,
             )?)),
-            #[cfg(not(feature = "ble"))]
+            #[cfg(all(not(feature = "ble"), not(target_os = "android")))]
             LinkSpec::Ble { .. } => Err(MentraError::InvalidArgument {
                 reason: "this build has no BLE link of its own (feature `ble`): use withHostLink"
                     .into(),
@@ -138,12 +151,20 @@ impl MentraBridge {
     }
 
     /// Starts a bridge over the app's own BLE stack; report its events through `hostLink()`.
+    /// `write_window`: writes the app may hold before it reports them done with
+    /// `writeCompleted` (1 for Android's one-GATT-operation-at-a-time); 0 when the app does
+    /// not report completions (every packet goes to `write` at once).
     #[uniffi::constructor]
     pub fn with_host_link(
         settings: BridgeSettings,
         transport: Arc<dyn HostTransport>,
+        write_window: u32,
     ) -> Result<Arc<Self>, MentraError> {
-        let (link, handle) = host_link(Arc::new(Adapter(transport)));
+        let config = HostLinkConfig {
+            write_window: usize::try_from(write_window).unwrap_or(usize::MAX),
+            ..Default::default()
+        };
+        let (link, handle) = host_link_with(Arc::new(Adapter(transport)), config);
         let host = Arc::new(HostLinkHandle { inner: handle });
         Ok(Arc::new(Self::build(settings, Box::new(link), Some(host))?))
     }
@@ -159,10 +180,16 @@ impl MentraBridge {
     }
 
     /// Subscribes `listener`: it gets a `Snapshot` first, then every update in order, on a
-    /// bridge thread. Release the returned handle (or `cancel` it) to unsubscribe.
+    /// bridge thread, and `onClosed` once at the end (the bridge closed, or the subscription
+    /// was cancelled). Release the returned handle (or `cancel` it) to unsubscribe.
     pub fn subscribe(&self, listener: Arc<dyn BridgeListener>) -> Arc<TaskHandle> {
         let mut updates = self.handle.subscribe();
+        let closer = crate::listener::ClosesOnDrop::new(Arc::clone(&listener));
+        if *self.closed.borrow() {
+            return Arc::new(TaskHandle::finished()); // `closer` says onClosed at once
+        }
         let task = self.runtime.spawn(async move {
+            let _closer = closer;
             while let Some(event) = updates.next().await {
                 let Some(update) = BridgeUpdate::from_event(event) else {
                     continue;
@@ -234,17 +261,38 @@ impl MentraBridge {
             .into())
     }
 
-    /// Stops the bridge and waits (at most 5 s) for it to close its connections. Call it off
-    /// the main thread. Safe to call twice.
+    /// Gives the cloud connection a new core token (the old one expired). Used from the next
+    /// connection on; while the cloud is unreachable, the bridge dials again at once.
+    pub async fn update_token(&self, core_token: String) -> Result<(), MentraError> {
+        let handle = self.handle.clone();
+        self.on_runtime(async move { handle.update_token(Redacted::new(core_token)).await })
+            .await
+    }
+
+    /// Drops the cloud connection and dials again now, skipping any backoff: call it when the
+    /// phone's network changed or the app came to the foreground. Nothing queued is lost.
+    pub async fn reconnect_now(&self) -> Result<(), MentraError> {
+        let handle = self.handle.clone();
+        self.on_runtime(async move { handle.reconnect_now().await })
+            .await
+    }
+
+    /// Starts closing the bridge and returns at once, on any thread (the main one too): the
+    /// bridge closes its connections on a thread of its own, each subscription gets its last
+    /// update and `onClosed`. Safe to call twice. `shutdownAndWait` awaits the end.
     pub fn shutdown(&self) {
-        let bridge = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(bridge) = bridge {
+        let Some(bridge) = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        let handle = self.handle.clone();
+        let runtime = self.runtime.clone();
+        let subscriptions =
+            std::mem::take(&mut *self.subscriptions.lock().unwrap_or_else(|e| e.into_inner()));
+        let closed = self.closed.clone();
+        let close = move || {
             // Stop the bridge first and give every subscription a moment to deliver its last
             // update (`Stopped`); only then does the runtime go.
-            let handle = self.handle.clone();
-            self.runtime.spawn(async move { handle.shutdown().await });
-            let subscriptions =
-                std::mem::take(&mut *self.subscriptions.lock().unwrap_or_else(|e| e.into_inner()));
+            runtime.spawn(async move { handle.shutdown().await });
             let deadline = std::time::Instant::now() + FINAL_UPDATE_WAIT;
             while std::time::Instant::now() < deadline
                 && !subscriptions.iter().all(|t| t.is_finished())
@@ -252,7 +300,39 @@ impl MentraBridge {
                 std::thread::sleep(Duration::from_millis(10));
             }
             bridge.shutdown();
+            drop(subscriptions); // ends any still running: they say onClosed
+            closed.send_replace(true);
+        };
+        let slot = Arc::new(Mutex::new(Some(close)));
+        let spawned = {
+            let slot = Arc::clone(&slot);
+            std::thread::Builder::new()
+                .name("mentra-shutdown".into())
+                .spawn(move || {
+                    if let Some(close) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                        close();
+                    }
+                })
+        };
+        if spawned.is_err() {
+            // No thread to be had: close here rather than not at all.
+            if let Some(close) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                close();
+            }
         }
+    }
+
+    /// Closes the bridge (as `shutdown`) and waits until it has, without blocking a thread:
+    /// a Kotlin `suspend` function, a Swift `async` one.
+    pub async fn shutdown_and_wait(&self) {
+        self.shutdown();
+        let mut closed = self.closed.subscribe();
+        let _ = closed.wait_for(|c| *c).await;
+    }
+
+    /// True once the bridge has closed.
+    pub fn is_closed(&self) -> bool {
+        *self.closed.borrow()
     }
 }
 

@@ -18,7 +18,9 @@ mod testing;
 
 pub use bridge::MentraBridge;
 pub use error::MentraError;
-pub use host::{HostLinkHandle, HostTransport};
+pub use host::{
+    DisconnectReason, GattProfile, HostError, HostLinkHandle, HostTransport, gatt_profiles,
+};
 pub use listener::{BridgeListener, TaskHandle};
 pub use logging::{LogLevel, LogSink, init_logging};
 pub use records::*;

@@ -1,7 +1,9 @@
 //! Subscriptions: the app implements [`BridgeListener`]; `subscribe` hands back a
-//! [`TaskHandle`] whose release (or `cancel`) ends the subscription.
+//! [`TaskHandle`] whose release (or `cancel`) ends the subscription. Every subscription ends
+//! with one `on_closed`, so a Kotlin Flow or a Swift AsyncStream built on it completes.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::task::JoinHandle;
 
@@ -13,6 +15,39 @@ use crate::records::BridgeUpdate;
 pub trait BridgeListener: Send + Sync {
     /// One update.
     fn on_update(&self, update: BridgeUpdate);
+    /// The subscription ended (the bridge closed, or it was cancelled); nothing follows.
+    /// Called once.
+    fn on_closed(&self);
+}
+
+/// Says `on_closed` to a listener when dropped: however its subscription task ends (the bridge
+/// stopped, the handle was cancelled, the runtime went), the app hears it once.
+pub(crate) struct ClosesOnDrop {
+    listener: Arc<dyn BridgeListener>,
+    said: AtomicBool,
+}
+
+impl ClosesOnDrop {
+    pub(crate) fn new(listener: Arc<dyn BridgeListener>) -> Self {
+        Self {
+            listener,
+            said: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Drop for ClosesOnDrop {
+    fn drop(&mut self) {
+        if !self.said.swap(true, Ordering::SeqCst) {
+            let listener = &self.listener;
+            // App code: whatever it does, the bridge goes on.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener.on_closed()))
+                .is_err()
+            {
+                tracing::warn!("a listener threw from onClosed");
+            }
+        }
+    }
 }
 
 /// A running subscription. Dropping it, or calling `cancel`, ends it.
@@ -25,6 +60,13 @@ impl TaskHandle {
     pub(crate) fn new(task: JoinHandle<()>) -> Self {
         Self {
             task: Mutex::new(Some(task)),
+        }
+    }
+
+    /// A subscription that ended before it began (the bridge had closed).
+    pub(crate) fn finished() -> Self {
+        Self {
+            task: Mutex::new(None),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `init_logging`: once per process, idempotent. Logs go to logcat on Android, os_log on Apple
-//! platforms, stderr elsewhere, or to the app's own [`LogSink`]; secrets are redacted before any
-//! of them sees a line.
+//! platforms, stderr elsewhere, or to the app's own [`LogSink`], each line at its own level;
+//! secrets are redacted before any of them sees a line. A panic hook logs every panic (redacted)
+//! before it unwinds into an exception, so a bug report has its text.
 
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
@@ -31,8 +32,21 @@ pub enum LogLevel {
 /// Implemented by apps that want the bridge's log lines themselves.
 #[uniffi::export(with_foreign)]
 pub trait LogSink: Send + Sync {
-    /// One line, secrets already redacted.
-    fn log(&self, level: LogLevel, line: String);
+    /// One line at its level, secrets already redacted. Called on the thread that logged; an
+    /// exception thrown here is dropped (the line is lost, the bridge goes on).
+    fn log(&self, level: LogLevel, line: String) -> Result<(), MentraError>;
+}
+
+impl LogLevel {
+    fn of(level: &tracing::Level) -> Self {
+        match *level {
+            tracing::Level::ERROR => Self::Error,
+            tracing::Level::WARN => Self::Warn,
+            tracing::Level::INFO => Self::Info,
+            tracing::Level::DEBUG => Self::Debug,
+            tracing::Level::TRACE => Self::Trace,
+        }
+    }
 }
 
 static INSTALLED: OnceLock<()> = OnceLock::new();
@@ -58,7 +72,8 @@ pub fn init_logging(level: LogLevel, sink: Option<Arc<dyn LogSink>>) -> Result<(
         let layer = tracing_subscriber::fmt::layer()
             .with_ansi(false)
             .without_time()
-            .with_writer(Lines { sink, level });
+            .with_level(false)
+            .with_writer(Lines { sink });
         let installed = tracing_subscriber::registry()
             .with(layer)
             .with(filter)
@@ -68,19 +83,40 @@ pub fn init_logging(level: LogLevel, sink: Option<Arc<dyn LogSink>>) -> Result<(
                 reason: format!("another logger is already installed: {e}"),
             });
         }
+        install_panic_hook();
     });
     result
+}
+
+/// Logs every panic, redacted, then lets the previous hook run (UniFFI turns the unwind into
+/// an exception; the text would otherwise be lost with it).
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(target: "mentra_bridge_ffi", "panic{place}: {}", redact_text(message));
+        previous(info);
+    }));
 }
 
 /// Hands each formatted line, redacted, to the sink or the platform log.
 #[derive(Clone)]
 struct Lines {
     sink: Option<Arc<dyn LogSink>>,
-    level: LogLevel,
 }
 
 struct Line {
     target: Lines,
+    level: LogLevel,
     buf: Vec<u8>,
 }
 
@@ -88,8 +124,19 @@ impl<'a> MakeWriter<'a> for Lines {
     type Writer = Line;
 
     fn make_writer(&'a self) -> Line {
+        self.line(LogLevel::Info)
+    }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Line {
+        self.line(LogLevel::of(meta.level()))
+    }
+}
+
+impl Lines {
+    fn line(&self, level: LogLevel) -> Line {
         Line {
             target: self.clone(),
+            level,
             buf: Vec::with_capacity(128),
         }
     }
@@ -114,14 +161,21 @@ impl Drop for Line {
             return;
         }
         match &self.target.sink {
-            Some(sink) => sink.log(self.target.level, line),
-            None => platform_log(&line),
+            Some(sink) => {
+                // App code, called from inside the bridge: an exception (or a panic) must not
+                // unwind through the bridge's run loop.
+                let level = self.level;
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    sink.log(level, line)
+                }));
+            }
+            None => platform_log(self.level, &line),
         }
     }
 }
 
 #[cfg(target_os = "android")]
-fn platform_log(line: &str) {
+fn platform_log(level: LogLevel, line: &str) {
     static LOGCAT: OnceLock<()> = OnceLock::new();
     LOGCAT.get_or_init(|| {
         android_logger::init_once(
@@ -130,18 +184,31 @@ fn platform_log(line: &str) {
                 .with_max_level(log::LevelFilter::Trace),
         );
     });
-    log::info!("{line}");
+    let level = match level {
+        LogLevel::Error => log::Level::Error,
+        LogLevel::Warn => log::Level::Warn,
+        LogLevel::Info => log::Level::Info,
+        LogLevel::Debug => log::Level::Debug,
+        LogLevel::Trace => log::Level::Trace,
+    };
+    log::log!(level, "{line}");
 }
 
 #[cfg(all(target_vendor = "apple", feature = "oslog"))]
-fn platform_log(line: &str) {
+fn platform_log(level: LogLevel, line: &str) {
     static OSLOG: OnceLock<oslog::OsLog> = OnceLock::new();
+    let level = match level {
+        LogLevel::Error => oslog::Level::Error,
+        LogLevel::Warn => oslog::Level::Default,
+        LogLevel::Info => oslog::Level::Info,
+        LogLevel::Debug | LogLevel::Trace => oslog::Level::Debug,
+    };
     OSLOG
         .get_or_init(|| oslog::OsLog::new("glass.mentra.bridge", "bridge"))
-        .with_level(oslog::Level::Default, line);
+        .with_level(level, line);
 }
 
 #[cfg(not(any(target_os = "android", all(target_vendor = "apple", feature = "oslog"))))]
-fn platform_log(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+fn platform_log(level: LogLevel, line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{level:?} {line}");
 }

@@ -1,5 +1,7 @@
 //! For binding tests on a desktop only (feature `simulators`): a MentraOS cloud simulator the
-//! tests drive from Kotlin or Python, and a deliberate panic to prove panics become exceptions.
+//! tests drive from Kotlin or Python, simulated glasses behind a fake app BLE stack written in
+//! those languages (for the host link), a log line at any level, and a deliberate panic to
+//! prove panics become exceptions.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,6 +111,136 @@ impl SimulatedCloud {
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// The simulated glasses' radio, as a fake app BLE stack implements it: it hands each
+/// notification to the bridge (`HostLinkHandle.received`).
+#[uniffi::export(with_foreign)]
+pub trait GlassesRadio: Send + Sync {
+    /// A notification from the glasses.
+    fn notify(&self, packet: Vec<u8>) -> Result<(), MentraError>;
+}
+
+/// The glasses end of a fake app BLE stack: the glasses simulator, fed the packets the app
+/// writes, notifying through the app's [`GlassesRadio`].
+#[derive(uniffi::Object)]
+pub struct SimulatedGlasses {
+    /// Runs the simulator; kept for as long as the glasses live.
+    _runtime: tokio::runtime::Runtime,
+    events: tokio::sync::mpsc::Sender<mentra_sim::link::PortEvent>,
+    glasses: mentra_sim::glasses::GlassesHandle,
+}
+
+impl std::fmt::Debug for SimulatedGlasses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SimulatedGlasses")
+    }
+}
+
+/// The simulator's side of the fake stack.
+struct RadioPort {
+    events: tokio::sync::mpsc::Receiver<mentra_sim::link::PortEvent>,
+    radio: Arc<dyn GlassesRadio>,
+}
+
+impl mentra_sim::glasses::Port for RadioPort {
+    async fn next(&mut self) -> Option<mentra_sim::link::PortEvent> {
+        self.events.recv().await
+    }
+
+    async fn send(&mut self, packet: Vec<u8>) {
+        let radio = Arc::clone(&self.radio);
+        // App code may block: off the simulator's worker, in order.
+        let _ = tokio::task::spawn_blocking(move || radio.notify(packet)).await;
+    }
+}
+
+#[uniffi::export]
+impl SimulatedGlasses {
+    /// Glasses (our dialect, quick to start) that notify through `radio`.
+    #[uniffi::constructor]
+    pub fn new(radio: Arc<dyn GlassesRadio>) -> Result<Arc<Self>, MentraError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| MentraError::Internal {
+                reason: e.to_string(),
+            })?;
+        let (events, rx) = tokio::sync::mpsc::channel(1024);
+        let config = mentra_sim::glasses::GlassesSimConfig {
+            start_delay: Duration::from_millis(200),
+            stats_interval: Duration::from_millis(500),
+            ..Default::default()
+        };
+        let glasses = {
+            let _inside = runtime.enter();
+            mentra_sim::glasses::spawn_glasses(config, RadioPort { events: rx, radio })
+        };
+        Ok(Arc::new(Self {
+            _runtime: runtime,
+            events,
+            glasses,
+        }))
+    }
+
+    /// The phone connected with this ATT MTU.
+    pub fn connect(&self, mtu: u16) {
+        self.push(mentra_sim::link::PortEvent::Connected { mtu });
+    }
+
+    /// The phone wrote a packet.
+    pub fn write(&self, packet: Vec<u8>) {
+        self.push(mentra_sim::link::PortEvent::Packet(packet));
+    }
+
+    /// The ATT MTU changed on the live connection.
+    pub fn set_mtu(&self, mtu: u16) {
+        self.push(mentra_sim::link::PortEvent::MtuChanged { mtu });
+    }
+
+    /// The phone went away.
+    pub fn disconnect(&self) {
+        self.push(mentra_sim::link::PortEvent::Disconnected);
+    }
+
+    /// Hellos the glasses answered so far (one per session).
+    pub fn hellos(&self) -> u32 {
+        let caps = self.glasses.sent().into_iter().filter(|m| {
+            matches!(
+                m.body,
+                Some(mentra_bridge::wire::proto::glasses_to_phone::Body::Capabilities(_))
+            )
+        });
+        u32::try_from(caps.count()).unwrap_or(u32::MAX)
+    }
+
+    /// True while the camera is on.
+    pub fn camera_on(&self) -> bool {
+        self.glasses.camera().phase.is_on()
+    }
+}
+
+impl SimulatedGlasses {
+    /// Never blocks: `write` is called from the bridge's own threads (through the app).
+    fn push(&self, event: mentra_sim::link::PortEvent) {
+        if self.events.try_send(event).is_err() {
+            tracing::warn!("simulated glasses: event dropped (queue full)");
+        }
+    }
+}
+
+/// Logs `message` at `level` from inside the library, as the bridge's own code does.
+#[uniffi::export]
+pub fn debug_log(level: crate::logging::LogLevel, message: String) {
+    use crate::logging::LogLevel as L;
+    match level {
+        L::Error => tracing::error!("{message}"),
+        L::Warn => tracing::warn!("{message}"),
+        L::Info => tracing::info!("{message}"),
+        L::Debug => tracing::debug!("{message}"),
+        L::Trace => tracing::trace!("{message}"),
     }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Kotlin/JVM binding tests: compiles the generated test bindings, the android/ wrapper (its
-# JVM-compatible part) and BridgeTest.kt with kotlinc, runs them with JUnit 5 on JNA, and
+# JVM-compatible part), the README's example (android/examples) and BridgeTest.kt with
+# kotlinc, runs the tests with JUnit 5 on JNA, and
 # prints `N passed, N failed`. Needs target/tools/node_modules/kotlin-compiler (npm),
 # /usr/share/java/jna.jar (libjna-java) and JUnit 5 (junit5); .ci/run installs them.
 set -euo pipefail
@@ -21,6 +22,7 @@ echo "== kotlin binding tests: compiling"
 "$KT/bin/kotlinc" -nowarn \
   target/bindings-test/kotlin/glass/mentra/bridge/ffi/mentra_bridge.kt \
   android/src/main/kotlin/glass/mentra/bridge/MentraBridgeClient.kt \
+  android/examples/HostLinkExample.kt \
   bindings/tests/kotlin/BridgeTest.kt \
   -cp "$TESTCP" -d "$out/test.jar" 2>&1 | grep -v "^warning" || true
 [ -f "$out/test.jar" ] || { echo "0 passed, 1 failed"; exit 1; }

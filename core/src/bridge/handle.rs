@@ -16,6 +16,7 @@ use super::publisher::{Publisher, Subscription};
 use super::runloop::{Command, Driver};
 use super::state::{BridgeState, Internals};
 use super::wifi::{WifiCredentials, WifiNetwork, WifiReply, WifiRequest};
+use crate::Redacted;
 
 /// How long a Wi-Fi request may take.
 pub(crate) const WIFI_TIMEOUT: Duration = Duration::from_secs(15);
@@ -106,6 +107,24 @@ impl BridgeHandle {
     pub async fn command(&self, command: StreamCommand) -> Result<(), BridgeError> {
         self.commands
             .send(Command::Local(Box::new(command)))
+            .await
+            .map_err(|_| BridgeError::Stopped)
+    }
+
+    /// Gives the cloud connection a new core token (the old one expired). Used from the next
+    /// connection on; while the cloud is unreachable, the bridge dials again at once.
+    pub async fn update_token(&self, token: Redacted<String>) -> Result<(), BridgeError> {
+        self.commands
+            .send(Command::UpdateToken(token))
+            .await
+            .map_err(|_| BridgeError::Stopped)
+    }
+
+    /// Drops the cloud connection and dials again now, skipping any backoff: call it when the
+    /// phone's network changed or the app came to the foreground. Nothing queued is lost.
+    pub async fn reconnect_now(&self) -> Result<(), BridgeError> {
+        self.commands
+            .send(Command::ReconnectNow)
             .await
             .map_err(|_| BridgeError::Stopped)
     }

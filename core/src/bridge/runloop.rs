@@ -34,6 +34,10 @@ pub(crate) enum Command {
     Shutdown,
     Wifi(WifiRequest, Responder),
     Local(Box<crate::stream::StreamCommand>),
+    /// A new core token for the cloud.
+    UpdateToken(crate::Redacted<String>),
+    /// Dial the cloud again now (the phone's network changed).
+    ReconnectNow,
 }
 
 pub(crate) struct Driver {
@@ -88,6 +92,17 @@ impl Driver {
                         }
                         Some(Command::Wifi(request, reply)) => {
                             self.wifi.begin(&mut self.session, self.glasses.as_ref(), now(), request, reply);
+                        }
+                        Some(Command::UpdateToken(token)) => {
+                            if let Some(cloud) = &self.cloud {
+                                cloud.update_token(token);
+                            }
+                        }
+                        Some(Command::ReconnectNow) => {
+                            info!("reconnecting to the cloud now, as the app asked");
+                            if let Some(cloud) = &self.cloud {
+                                cloud.reconnect_now();
+                            }
                         }
                     },
                     event = self.cloud_events.recv(), if cloud_open => match event {

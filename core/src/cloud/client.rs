@@ -4,7 +4,7 @@
 //! liveness is checked between writes, so a cloud that stops reading is noticed. All protocol
 //! decisions stay in the machines.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -118,6 +118,12 @@ struct Shared {
     outbox: Mutex<Outbox>,
     wake: Notify,
     shutdown: AtomicBool,
+    /// A token given after start (`update_token`), used from the next connection on.
+    token: Mutex<Option<Redacted<String>>>,
+    /// Drop the connection (or the wait) and dial again at once.
+    redial: AtomicBool,
+    /// Bumped by every `update_token`.
+    token_version: AtomicU64,
 }
 
 impl Shared {
@@ -166,6 +172,9 @@ impl CloudClient {
             outbox: Mutex::new(Outbox::new(config.outbox_capacity)),
             wake: Notify::new(),
             shutdown: AtomicBool::new(false),
+            token: Mutex::new(None),
+            redial: AtomicBool::new(false),
+            token_version: AtomicU64::new(0),
         });
         let task = Task {
             generation: config.generation,
@@ -176,6 +185,7 @@ impl CloudClient {
             shared: Arc::clone(&shared),
             events: ev_tx,
             reported_drops: 0,
+            token_version: 0,
         };
         tokio::spawn(task.run());
         let owner = Arc::new(Owner(Arc::clone(&shared)));
@@ -201,6 +211,25 @@ impl CloudClient {
         }
         self.shared.wake.notify_one();
         Ok(())
+    }
+
+    /// Uses `token` from the next connection on (the current one stays, if it is up). While
+    /// the cloud is unreachable, dials again at once with it.
+    pub fn update_token(&self, token: Redacted<String>) {
+        *self
+            .shared
+            .token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(token);
+        self.shared.token_version.fetch_add(1, Ordering::SeqCst);
+        self.shared.wake.notify_one();
+    }
+
+    /// Drops the connection, if any, and dials again now, skipping the backoff: the phone's
+    /// network changed, or the app came to the foreground. Nothing queued is lost.
+    pub fn reconnect_now(&self) {
+        self.shared.redial.store(true, Ordering::SeqCst);
+        self.shared.wake.notify_one();
     }
 
     /// Messages waiting in the outbox.
@@ -286,6 +315,8 @@ struct Task {
     generation: CloudGeneration,
     /// Outbox drops already reported.
     reported_drops: u64,
+    /// The `update_token` count the last wait saw.
+    token_version: u64,
 }
 
 /// Why a connection ended.
@@ -293,6 +324,8 @@ enum Ended {
     Shutdown,
     /// Lost, and how long the cloud had been silent.
     Lost(String, Duration),
+    /// Closed because the app asked to dial again now.
+    Redial,
 }
 
 impl Task {
@@ -316,6 +349,16 @@ impl Task {
                         match ended {
                             Ended::Shutdown => return,
                             Ended::Lost(reason, silent) => (reason, silent),
+                            Ended::Redial => {
+                                self.backoff.reset();
+                                self.emit(CloudEvent::Disconnected {
+                                    reason: "reconnecting now, as the app asked".into(),
+                                    retry_in: Duration::ZERO,
+                                    silent_for: Duration::ZERO,
+                                })
+                                .await;
+                                continue;
+                            }
                         }
                     }
                     Ok(Err(reason)) => (reason, Duration::ZERO),
@@ -345,11 +388,18 @@ impl Task {
             .connect(&self.target.host, self.target.port)
             .await
             .map_err(|e| format!("cannot reach {}: {e}", self.target.display))?;
-        let url = self.target.with_token(self.config.token.expose());
+        let token = self
+            .shared
+            .token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .unwrap_or_else(|| self.config.token.clone());
+        let url = self.target.with_token(token.expose());
         let mut request = url
             .into_client_request()
             .map_err(|_| format!("bad cloud URL {}", self.target.display))?;
-        let bearer = HeaderValue::from_str(&format!("Bearer {}", self.config.token.expose()))
+        let bearer = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             .map_err(|_| "token contains characters not allowed in a header".to_owned())?;
         request.headers_mut().insert("Authorization", bearer);
         let ws_config = WebSocketConfig::default()
@@ -380,6 +430,14 @@ impl Task {
             if self.shutting_down() {
                 return true;
             }
+            let token_version = self.shared.token_version.load(Ordering::SeqCst);
+            let new_token = token_version != self.token_version;
+            if self.shared.redial.swap(false, Ordering::SeqCst) || new_token {
+                // A new token, or the app says the network changed: dial now.
+                self.token_version = token_version;
+                self.backoff.reset();
+                return false;
+            }
             self.report_drops().await;
             tokio::select! {
                 biased;
@@ -396,6 +454,10 @@ impl Task {
             if self.shutting_down() {
                 let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
                 return Ended::Shutdown;
+            }
+            if self.shared.redial.swap(false, Ordering::SeqCst) {
+                let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+                return Ended::Redial;
             }
             self.report_drops().await;
             // Every write has a deadline: a cloud that stops reading is noticed, not waited on.

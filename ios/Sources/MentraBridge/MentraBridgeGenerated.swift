@@ -535,6 +535,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterFloat: FfiConverterPrimitive {
     typealias FfiType = Float
     typealias SwiftType = Float
@@ -650,6 +666,12 @@ public protocol BridgeListener: AnyObject, Sendable {
      */
     func onUpdate(update: BridgeUpdate) 
     
+    /**
+     * The subscription ended (the bridge closed, or it was cancelled); nothing follows.
+     * Called once.
+     */
+    func onClosed() 
+    
 }
 /**
  * Receives the bridge's updates: first a `Snapshot`, then every change in order. Called on a
@@ -720,6 +742,18 @@ open func onUpdate(update: BridgeUpdate)  {try! rustCall() {
 }
 }
     
+    /**
+     * The subscription ended (the bridge closed, or it was cancelled); nothing follows.
+     * Called once.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mentra_bridge_ffi_fn_method_bridgelistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
 
     
 }
@@ -761,6 +795,28 @@ fileprivate struct UniffiCallbackInterfaceBridgeListener {
                 }
                 return uniffiObj.onUpdate(
                      update: try FfiConverterTypeBridgeUpdate_lift(update)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeBridgeListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
                 )
             }
 
@@ -852,34 +908,53 @@ public func FfiConverterTypeBridgeListener_lower(_ value: BridgeListener) -> UIn
 
 
 /**
- * How the app reports its BLE stack's events to the bridge. Callable from any thread.
+ * How the app reports its BLE stack's events to the bridge. Callable from any thread; never
+ * throws (after shutdown a call is dropped with a log line).
  */
 public protocol HostLinkHandleProtocol: AnyObject, Sendable {
     
     /**
      * Connected, services discovered, notifications on; `mtu` is the ATT MTU.
      */
-    func connected(mtu: UInt16) throws 
+    func connected(mtu: UInt16) 
     
     /**
      * As `connected`, saying what the glasses speak: the app knows from the GATT service it
-     * discovered (Mentra Live's `00004860-…`, or ours).
+     * discovered (see `gattProfiles()`).
      */
-    func connectedAs(mtu: UInt16, dialect: GlassesDialect) throws 
+    func connectedAs(mtu: UInt16, dialect: GlassesDialect) 
     
     /**
-     * The connection dropped.
+     * The connection dropped, as a sentence.
      */
-    func disconnected(reason: String) throws 
+    func disconnected(reason: String) 
     
     /**
-     * A notification arrived on the `evt` characteristic.
+     * The connection dropped, as the stack reported it.
      */
-    func received(packet: Data) throws 
+    func disconnectedBecause(reason: DisconnectReason) 
+    
+    /**
+     * The ATT MTU changed on the live connection (`onMtuChanged`): the session goes on.
+     */
+    func mtuChanged(mtu: UInt16) 
+    
+    /**
+     * A notification arrived on the notify characteristic.
+     */
+    func received(packet: Data) 
+    
+    /**
+     * A write handed over by `HostTransport.write` finished (`onCharacteristicWrite`, or
+     * `peripheralIsReady(toSendWriteWithoutResponse:)`); `error` when it failed. Needed only
+     * with a write window.
+     */
+    func writeCompleted(error: String?) 
     
 }
 /**
- * How the app reports its BLE stack's events to the bridge. Callable from any thread.
+ * How the app reports its BLE stack's events to the bridge. Callable from any thread; never
+ * throws (after shutdown a call is dropped with a log line).
  */
 open class HostLinkHandle: HostLinkHandleProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -937,7 +1012,7 @@ open class HostLinkHandle: HostLinkHandleProtocol, @unchecked Sendable {
     /**
      * Connected, services discovered, notifications on; `mtu` is the ATT MTU.
      */
-open func connected(mtu: UInt16)throws   {try rustCallWithError(FfiConverterTypeMentraError_lift) {
+open func connected(mtu: UInt16)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_connected(
             self.uniffiCloneHandle(),
@@ -948,9 +1023,9 @@ open func connected(mtu: UInt16)throws   {try rustCallWithError(FfiConverterType
     
     /**
      * As `connected`, saying what the glasses speak: the app knows from the GATT service it
-     * discovered (Mentra Live's `00004860-…`, or ours).
+     * discovered (see `gattProfiles()`).
      */
-open func connectedAs(mtu: UInt16, dialect: GlassesDialect)throws   {try rustCallWithError(FfiConverterTypeMentraError_lift) {
+open func connectedAs(mtu: UInt16, dialect: GlassesDialect)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_connected_as(
             self.uniffiCloneHandle(),
@@ -961,9 +1036,9 @@ open func connectedAs(mtu: UInt16, dialect: GlassesDialect)throws   {try rustCal
 }
     
     /**
-     * The connection dropped.
+     * The connection dropped, as a sentence.
      */
-open func disconnected(reason: String)throws   {try rustCallWithError(FfiConverterTypeMentraError_lift) {
+open func disconnected(reason: String)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_disconnected(
             self.uniffiCloneHandle(),
@@ -973,13 +1048,51 @@ open func disconnected(reason: String)throws   {try rustCallWithError(FfiConvert
 }
     
     /**
-     * A notification arrived on the `evt` characteristic.
+     * The connection dropped, as the stack reported it.
      */
-open func received(packet: Data)throws   {try rustCallWithError(FfiConverterTypeMentraError_lift) {
+open func disconnectedBecause(reason: DisconnectReason)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_disconnected_because(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDisconnectReason_lower(reason),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The ATT MTU changed on the live connection (`onMtuChanged`): the session goes on.
+     */
+open func mtuChanged(mtu: UInt16)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_mtu_changed(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt16.lower(mtu),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * A notification arrived on the notify characteristic.
+     */
+open func received(packet: Data)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_received(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(packet),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * A write handed over by `HostTransport.write` finished (`onCharacteristicWrite`, or
+     * `peripheralIsReady(toSendWriteWithoutResponse:)`); `error` when it failed. Needed only
+     * with a write window.
+     */
+open func writeCompleted(error: String?)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_write_completed(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(error),uniffiCallStatus
     )
 }
 }
@@ -1035,23 +1148,27 @@ public func FfiConverterTypeHostLinkHandle_lower(_ value: HostLinkHandle) -> UIn
 
 
 /**
- * Implemented by the app: writes packets to the glasses' `cmd` characteristic.
+ * Implemented by the app: writes packets to the glasses and reconnects when asked. Both are
+ * called on a bridge thread and must return quickly (queue the work).
  */
 public protocol HostTransport: AnyObject, Sendable {
     
     /**
-     * Write one packet (≤ MTU − 3 bytes), in order. Queue it and return quickly.
+     * Write one packet (≤ MTU − 3 bytes), in order: our dialect's `cmd` characteristic
+     * (write without response), or Mentra Live's TX (write with response); see
+     * `gattProfiles()`. With a write window, call `writeCompleted` when the stack is done.
      */
     func write(packet: Data) throws 
     
     /**
-     * The glasses went silent: drop the connection and reconnect.
+     * The glasses went silent: drop the connection and reconnect, then report `connected`.
      */
-    func reconnect() 
+    func reconnect() throws 
     
 }
 /**
- * Implemented by the app: writes packets to the glasses' `cmd` characteristic.
+ * Implemented by the app: writes packets to the glasses and reconnects when asked. Both are
+ * called on a bridge thread and must return quickly (queue the work).
  */
 open class HostTransportImpl: HostTransport, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1107,9 +1224,11 @@ open class HostTransportImpl: HostTransport, @unchecked Sendable {
 
     
     /**
-     * Write one packet (≤ MTU − 3 bytes), in order. Queue it and return quickly.
+     * Write one packet (≤ MTU − 3 bytes), in order: our dialect's `cmd` characteristic
+     * (write without response), or Mentra Live's TX (write with response); see
+     * `gattProfiles()`. With a write window, call `writeCompleted` when the stack is done.
      */
-open func write(packet: Data)throws   {try rustCallWithError(FfiConverterTypeMentraError_lift) {
+open func write(packet: Data)throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
         uniffiCallStatus in
     uniffi_mentra_bridge_ffi_fn_method_hosttransport_write(
             self.uniffiCloneHandle(),
@@ -1119,9 +1238,9 @@ open func write(packet: Data)throws   {try rustCallWithError(FfiConverterTypeMen
 }
     
     /**
-     * The glasses went silent: drop the connection and reconnect.
+     * The glasses went silent: drop the connection and reconnect, then report `connected`.
      */
-open func reconnect()  {try! rustCall() {
+open func reconnect()throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
         uniffiCallStatus in
     uniffi_mentra_bridge_ffi_fn_method_hosttransport_reconnect(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1179,7 +1298,7 @@ fileprivate struct UniffiCallbackInterfaceHostTransport {
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
                 writeReturn: writeReturn,
-                lowerError: FfiConverterTypeMentraError_lower
+                lowerError: FfiConverterTypeHostError_lower
             )
         },
         reconnect: { (
@@ -1192,16 +1311,17 @@ fileprivate struct UniffiCallbackInterfaceHostTransport {
                 guard let uniffiObj = try? FfiConverterTypeHostTransport.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return uniffiObj.reconnect(
+                return try uniffiObj.reconnect(
                 )
             }
 
             
             let writeReturn = { () }
-            uniffiTraitInterfaceCall(
+            uniffiTraitInterfaceCallWithError(
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
-                writeReturn: writeReturn
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHostError_lower
             )
         }
     )
@@ -1289,9 +1409,10 @@ public func FfiConverterTypeHostTransport_lower(_ value: HostTransport) -> UInt6
 public protocol LogSink: AnyObject, Sendable {
     
     /**
-     * One line, secrets already redacted.
+     * One line at its level, secrets already redacted. Called on the thread that logged; an
+     * exception thrown here is dropped (the line is lost, the bridge goes on).
      */
-    func log(level: LogLevel, line: String) 
+    func log(level: LogLevel, line: String) throws 
     
 }
 /**
@@ -1351,9 +1472,10 @@ open class LogSinkImpl: LogSink, @unchecked Sendable {
 
     
     /**
-     * One line, secrets already redacted.
+     * One line at its level, secrets already redacted. Called on the thread that logged; an
+     * exception thrown here is dropped (the line is lost, the bridge goes on).
      */
-open func log(level: LogLevel, line: String)  {try! rustCall() {
+open func log(level: LogLevel, line: String)throws   {try rustCallWithError(FfiConverterTypeMentraError_lift) {
         uniffiCallStatus in
     uniffi_mentra_bridge_ffi_fn_method_logsink_log(
             self.uniffiCloneHandle(),
@@ -1403,7 +1525,7 @@ fileprivate struct UniffiCallbackInterfaceLogSink {
                 guard let uniffiObj = try? FfiConverterTypeLogSink.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return uniffiObj.log(
+                return try uniffiObj.log(
                      level: try FfiConverterTypeLogLevel_lift(level),
                      line: try FfiConverterString.lift(line)
                 )
@@ -1411,10 +1533,11 @@ fileprivate struct UniffiCallbackInterfaceLogSink {
 
             
             let writeReturn = { () }
-            uniffiTraitInterfaceCall(
+            uniffiTraitInterfaceCallWithError(
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
-                writeReturn: writeReturn
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeMentraError_lower
             )
         }
     )
@@ -1507,6 +1630,17 @@ public protocol MentraBridgeProtocol: AnyObject, Sendable {
     func hostLink()  -> HostLinkHandle?
     
     /**
+     * True once the bridge has closed.
+     */
+    func isClosed()  -> Bool
+    
+    /**
+     * Drops the cloud connection and dials again now, skipping any backoff: call it when the
+     * phone's network changed or the app came to the foreground. Nothing queued is lost.
+     */
+    func reconnectNow() async throws 
+    
+    /**
      * The networks the glasses see, strongest first.
      */
     func scanWifi() async throws  -> [WifiNetworkRecord]
@@ -1518,10 +1652,17 @@ public protocol MentraBridgeProtocol: AnyObject, Sendable {
     func setWifi(ssid: String, password: String, security: String, allowUnencryptedLink: Bool) async throws 
     
     /**
-     * Stops the bridge and waits (at most 5 s) for it to close its connections. Call it off
-     * the main thread. Safe to call twice.
+     * Starts closing the bridge and returns at once, on any thread (the main one too): the
+     * bridge closes its connections on a thread of its own, each subscription gets its last
+     * update and `onClosed`. Safe to call twice. `shutdownAndWait` awaits the end.
      */
     func shutdown() 
+    
+    /**
+     * Closes the bridge (as `shutdown`) and waits until it has, without blocking a thread:
+     * a Kotlin `suspend` function, a Swift `async` one.
+     */
+    func shutdownAndWait() async 
     
     /**
      * Everything the bridge knows now.
@@ -1530,9 +1671,16 @@ public protocol MentraBridgeProtocol: AnyObject, Sendable {
     
     /**
      * Subscribes `listener`: it gets a `Snapshot` first, then every update in order, on a
-     * bridge thread. Release the returned handle (or `cancel` it) to unsubscribe.
+     * bridge thread, and `onClosed` once at the end (the bridge closed, or the subscription
+     * was cancelled). Release the returned handle (or `cancel` it) to unsubscribe.
      */
     func subscribe(listener: BridgeListener)  -> TaskHandle
+    
+    /**
+     * Gives the cloud connection a new core token (the old one expired). Used from the next
+     * connection on; while the cloud is unreachable, the bridge dials again at once.
+     */
+    func updateToken(coreToken: String) async throws 
     
     /**
      * The glasses' Wi-Fi.
@@ -1609,13 +1757,17 @@ public convenience init(settings: BridgeSettings, link: LinkSpec)throws  {
     
     /**
      * Starts a bridge over the app's own BLE stack; report its events through `hostLink()`.
+     * `write_window`: writes the app may hold before it reports them done with
+     * `writeCompleted` (1 for Android's one-GATT-operation-at-a-time); 0 when the app does
+     * not report completions (every packet goes to `write` at once).
      */
-public static func withHostLink(settings: BridgeSettings, transport: HostTransport)throws  -> MentraBridge  {
+public static func withHostLink(settings: BridgeSettings, transport: HostTransport, writeWindow: UInt32)throws  -> MentraBridge  {
     return try  FfiConverterTypeMentraBridge_lift(try rustCallWithError(FfiConverterTypeMentraError_lift) {
         uniffiCallStatus in
     uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_with_host_link(
         FfiConverterTypeBridgeSettings_lower(settings),
-        FfiConverterTypeHostTransport_lower(transport),uniffiCallStatus
+        FfiConverterTypeHostTransport_lower(transport),
+        FfiConverterUInt32.lower(writeWindow),uniffiCallStatus
     )
 })
 }
@@ -1632,6 +1784,38 @@ open func hostLink() -> HostLinkHandle?  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * True once the bridge has closed.
+     */
+open func isClosed() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mentra_bridge_ffi_fn_method_mentrabridge_is_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Drops the cloud connection and dials again now, skipping any backoff: call it when the
+     * phone's network changed or the app came to the foreground. Nothing queued is lost.
+     */
+open func reconnectNow()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mentra_bridge_ffi_fn_method_mentrabridge_reconnect_now(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mentra_bridge_ffi_rust_future_poll_void,
+            completeFunc: ffi_mentra_bridge_ffi_rust_future_complete_void,
+            freeFunc: ffi_mentra_bridge_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMentraError_lift
+        )
 }
     
     /**
@@ -1674,8 +1858,9 @@ open func setWifi(ssid: String, password: String, security: String, allowUnencry
 }
     
     /**
-     * Stops the bridge and waits (at most 5 s) for it to close its connections. Call it off
-     * the main thread. Safe to call twice.
+     * Starts closing the bridge and returns at once, on any thread (the main one too): the
+     * bridge closes its connections on a thread of its own, each subscription gets its last
+     * update and `onClosed`. Safe to call twice. `shutdownAndWait` awaits the end.
      */
 open func shutdown()  {try! rustCall() {
         uniffiCallStatus in
@@ -1683,6 +1868,27 @@ open func shutdown()  {try! rustCall() {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Closes the bridge (as `shutdown`) and waits until it has, without blocking a thread:
+     * a Kotlin `suspend` function, a Swift `async` one.
+     */
+open func shutdownAndWait()async   {
+    return
+        try!  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mentra_bridge_ffi_fn_method_mentrabridge_shutdown_and_wait(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mentra_bridge_ffi_rust_future_poll_void,
+            completeFunc: ffi_mentra_bridge_ffi_rust_future_complete_void,
+            freeFunc: ffi_mentra_bridge_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: nil
+            
+        )
 }
     
     /**
@@ -1699,7 +1905,8 @@ open func snapshot() -> BridgeSnapshot  {
     
     /**
      * Subscribes `listener`: it gets a `Snapshot` first, then every update in order, on a
-     * bridge thread. Release the returned handle (or `cancel` it) to unsubscribe.
+     * bridge thread, and `onClosed` once at the end (the bridge closed, or the subscription
+     * was cancelled). Release the returned handle (or `cancel` it) to unsubscribe.
      */
 open func subscribe(listener: BridgeListener) -> TaskHandle  {
     return try!  FfiConverterTypeTaskHandle_lift(try! rustCall() {
@@ -1709,6 +1916,26 @@ open func subscribe(listener: BridgeListener) -> TaskHandle  {
         FfiConverterTypeBridgeListener_lower(listener),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Gives the cloud connection a new core token (the old one expired). Used from the next
+     * connection on; while the cloud is unreachable, the bridge dials again at once.
+     */
+open func updateToken(coreToken: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mentra_bridge_ffi_fn_method_mentrabridge_update_token(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(coreToken)
+                )
+            },
+            pollFunc: ffi_mentra_bridge_ffi_rust_future_poll_void,
+            completeFunc: ffi_mentra_bridge_ffi_rust_future_complete_void,
+            freeFunc: ffi_mentra_bridge_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMentraError_lift
+        )
 }
     
     /**
@@ -2209,6 +2436,125 @@ public func FfiConverterTypeBridgeSnapshot_lift(_ buf: RustBuffer) throws -> Bri
 #endif
 public func FfiConverterTypeBridgeSnapshot_lower(_ value: BridgeSnapshot) -> RustBuffer {
     return FfiConverterTypeBridgeSnapshot.lower(value)
+}
+
+
+/**
+ * A BLE GATT profile the app connects to.
+ */
+public struct GattProfile: Equatable, Hashable {
+    /**
+     * Which dialect the glasses behind it speak (pass it to `connectedAs`).
+     */
+    public var dialect: GlassesDialect
+    /**
+     * The primary service to scan for and discover.
+     */
+    public var service: String
+    /**
+     * The characteristic the phone writes packets to.
+     */
+    public var writeCharacteristic: String
+    /**
+     * The characteristic whose notifications carry the glasses' packets.
+     */
+    public var notifyCharacteristic: String
+    /**
+     * Write with response (Mentra Live) or without (ours).
+     */
+    public var writeWithResponse: Bool
+    /**
+     * A device-name prefix to accept when the service is not advertised.
+     */
+    public var namePrefix: String
+    /**
+     * The ATT MTU to request after connecting.
+     */
+    public var preferredMtu: UInt16
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Which dialect the glasses behind it speak (pass it to `connectedAs`).
+         */dialect: GlassesDialect, 
+        /**
+         * The primary service to scan for and discover.
+         */service: String, 
+        /**
+         * The characteristic the phone writes packets to.
+         */writeCharacteristic: String, 
+        /**
+         * The characteristic whose notifications carry the glasses' packets.
+         */notifyCharacteristic: String, 
+        /**
+         * Write with response (Mentra Live) or without (ours).
+         */writeWithResponse: Bool, 
+        /**
+         * A device-name prefix to accept when the service is not advertised.
+         */namePrefix: String, 
+        /**
+         * The ATT MTU to request after connecting.
+         */preferredMtu: UInt16) {
+        self.dialect = dialect
+        self.service = service
+        self.writeCharacteristic = writeCharacteristic
+        self.notifyCharacteristic = notifyCharacteristic
+        self.writeWithResponse = writeWithResponse
+        self.namePrefix = namePrefix
+        self.preferredMtu = preferredMtu
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GattProfile: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGattProfile: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GattProfile {
+        return
+            try GattProfile(
+                dialect: FfiConverterTypeGlassesDialect.read(from: &buf), 
+                service: FfiConverterString.read(from: &buf), 
+                writeCharacteristic: FfiConverterString.read(from: &buf), 
+                notifyCharacteristic: FfiConverterString.read(from: &buf), 
+                writeWithResponse: FfiConverterBool.read(from: &buf), 
+                namePrefix: FfiConverterString.read(from: &buf), 
+                preferredMtu: FfiConverterUInt16.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GattProfile, into buf: inout [UInt8]) {
+        FfiConverterTypeGlassesDialect.write(value.dialect, into: &buf)
+        FfiConverterString.write(value.service, into: &buf)
+        FfiConverterString.write(value.writeCharacteristic, into: &buf)
+        FfiConverterString.write(value.notifyCharacteristic, into: &buf)
+        FfiConverterBool.write(value.writeWithResponse, into: &buf)
+        FfiConverterString.write(value.namePrefix, into: &buf)
+        FfiConverterUInt16.write(value.preferredMtu, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGattProfile_lift(_ buf: RustBuffer) throws -> GattProfile {
+    return try FfiConverterTypeGattProfile.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGattProfile_lower(_ value: GattProfile) -> RustBuffer {
+    return FfiConverterTypeGattProfile.lower(value)
 }
 
 
@@ -2971,6 +3317,135 @@ public func FfiConverterTypeCloudState_lower(_ value: CloudState) -> RustBuffer 
 
 
 /**
+ * Why the app's BLE connection dropped, as its stack reports it.
+ */
+
+public enum DisconnectReason: Equatable, Hashable {
+    
+    /**
+     * Android: the `status` of `BluetoothGattCallback.onConnectionStateChange`.
+     */
+    case gattStatus(
+        /**
+         * The GATT status (8 supervision timeout, 19 closed by the glasses, 22 closed by the
+         * phone, 62 never established, 133 `GATT_ERROR`).
+         */status: Int32
+    )
+    /**
+     * iOS: the `CBError` code of `didDisconnectPeripheral` (6 connection timeout, 7 closed
+     * by the glasses, 14 pairing information removed).
+     */
+    case coreBluetooth(
+        /**
+         * `CBError.Code.rawValue`.
+         */code: Int64, 
+        /**
+         * `error.localizedDescription`.
+         */description: String
+    )
+    /**
+     * Bluetooth was turned off on the phone.
+     */
+    case bluetoothOff
+    /**
+     * The app closed the connection itself.
+     */
+    case closedByApp
+    /**
+     * Anything else.
+     */
+    case other(
+        /**
+         * What happened.
+         */message: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DisconnectReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDisconnectReason: FfiConverterRustBuffer {
+    typealias SwiftType = DisconnectReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DisconnectReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .gattStatus(status: try FfiConverterInt32.read(from: &buf)
+        )
+        
+        case 2: return .coreBluetooth(code: try FfiConverterInt64.read(from: &buf), description: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .bluetoothOff
+        
+        case 4: return .closedByApp
+        
+        case 5: return .other(message: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DisconnectReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .gattStatus(status):
+            writeInt(&buf, Int32(1))
+            FfiConverterInt32.write(status, into: &buf)
+            
+        
+        case let .coreBluetooth(code,description):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt64.write(code, into: &buf)
+            FfiConverterString.write(description, into: &buf)
+            
+        
+        case .bluetoothOff:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .closedByApp:
+            writeInt(&buf, Int32(4))
+        
+        
+        case let .other(message):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(message, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDisconnectReason_lift(_ buf: RustBuffer) throws -> DisconnectReason {
+    return try FfiConverterTypeDisconnectReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDisconnectReason_lower(_ value: DisconnectReason) -> RustBuffer {
+    return FfiConverterTypeDisconnectReason.lower(value)
+}
+
+
+
+/**
  * What a pair of glasses speaks.
  */
 
@@ -3150,6 +3625,91 @@ public func FfiConverterTypeGlassesState_lower(_ value: GlassesState) -> RustBuf
     return FfiConverterTypeGlassesState.lower(value)
 }
 
+
+
+/**
+ * Why the app's transport failed. Any exception the app's code throws arrives as `Failed`
+ * too: the bridge reports it and keeps running.
+ */
+public 
+enum HostError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The app's BLE stack could not do it.
+     */
+    case Failed(
+        /**
+         * What went wrong, for logs and the user.
+         */reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension HostError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHostError: FfiConverterRustBuffer {
+    typealias SwiftType = HostError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HostError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Failed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HostError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Failed(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHostError_lift(_ buf: RustBuffer) throws -> HostError {
+    return try FfiConverterTypeHostError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHostError_lower(_ value: HostError) -> RustBuffer {
+    return FfiConverterTypeHostError.lower(value)
+}
 
 
 /**
@@ -3911,6 +4471,31 @@ fileprivate struct FfiConverterOptionTypeGlassesDialect: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeGattProfile: FfiConverterRustBuffer {
+    typealias SwiftType = [GattProfile]
+
+    public static func write(_ value: [GattProfile], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGattProfile.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [GattProfile] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [GattProfile]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGattProfile.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeStreamStatus: FfiConverterRustBuffer {
     typealias SwiftType = [StreamStatus]
 
@@ -4006,6 +4591,16 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * The GATT profiles of both dialects: ours first, then Mentra Live's.
+ */
+public func gattProfiles() -> [GattProfile]  {
+    return try!  FfiConverterSequenceTypeGattProfile.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mentra_bridge_ffi_fn_func_gatt_profiles(uniffiCallStatus
+    )
+})
+}
+/**
  * Installs logging at `level`, to `sink` when given, else to the platform log. The first call
  * wins; later calls change nothing and return normally.
  */
@@ -4033,10 +4628,19 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_mentra_bridge_ffi_checksum_func_gatt_profiles() != 2556) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mentra_bridge_ffi_checksum_func_init_logging() != 21613) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_host_link() != 372) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_is_closed() != 27647) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_reconnect_now() != 8172) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_scan_wifi() != 16023) {
@@ -4045,37 +4649,55 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_set_wifi() != 341) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_shutdown() != 44075) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_shutdown() != 33509) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_shutdown_and_wait() != 54589) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_snapshot() != 21263) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_subscribe() != 49683) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_subscribe() != 2054) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_update_token() != 44225) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_wifi_status() != 10721) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected() != 5726) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected() != 20417) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected_as() != 35952) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected_as() != 61891) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected() != 45911) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected() != 33500) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_received() != 7822) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected_because() != 7499) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_hosttransport_write() != 48712) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_mtu_changed() != 51498) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_hosttransport_reconnect() != 32382) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_received() != 56369) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_write_completed() != 6083) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_method_hosttransport_write() != 47372) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_method_hosttransport_reconnect() != 24385) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_update() != 28970) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_closed() != 11738) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_method_taskhandle_cancel() != 44998) {
@@ -4084,13 +4706,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mentra_bridge_ffi_checksum_method_taskhandle_is_finished() != 43388) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_logsink_log() != 42513) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_logsink_log() != 13513) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_constructor_mentrabridge_new() != 33441) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_constructor_mentrabridge_with_host_link() != 21799) {
+    if (uniffi_mentra_bridge_ffi_checksum_constructor_mentrabridge_with_host_link() != 21334) {
         return InitializationResult.apiChecksumMismatch
     }
 

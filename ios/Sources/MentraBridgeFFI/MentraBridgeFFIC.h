@@ -264,6 +264,13 @@ typedef void (*UniffiCallbackInterfaceBridgeListenerMethod0)(uint64_t, RustBuffe
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BRIDGE_LISTENER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BRIDGE_LISTENER_METHOD1
+typedef void (*UniffiCallbackInterfaceBridgeListenerMethod1)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
@@ -287,6 +294,7 @@ typedef struct UniffiVTableCallbackInterfaceBridgeListener {
     UniffiCallbackInterfaceFree _Nonnull uniffiFree;
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceBridgeListenerMethod0 _Nonnull onUpdate;
+    UniffiCallbackInterfaceBridgeListenerMethod1 _Nonnull onClosed;
 } UniffiVTableCallbackInterfaceBridgeListener;
 
 #endif
@@ -316,12 +324,22 @@ uint64_t uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_new(RustBuffer set
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_CONSTRUCTOR_MENTRABRIDGE_WITH_HOST_LINK
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_CONSTRUCTOR_MENTRABRIDGE_WITH_HOST_LINK
-uint64_t uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_with_host_link(RustBuffer settings, uint64_t transport, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_with_host_link(RustBuffer settings, uint64_t transport, uint32_t write_window, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_HOST_LINK
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_HOST_LINK
 RustBuffer uniffi_mentra_bridge_ffi_fn_method_mentrabridge_host_link(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_IS_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_IS_CLOSED
+int8_t uniffi_mentra_bridge_ffi_fn_method_mentrabridge_is_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_RECONNECT_NOW
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_RECONNECT_NOW
+uint64_t uniffi_mentra_bridge_ffi_fn_method_mentrabridge_reconnect_now(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_SCAN_WIFI
@@ -339,6 +357,11 @@ uint64_t uniffi_mentra_bridge_ffi_fn_method_mentrabridge_set_wifi(uint64_t ptr, 
 void uniffi_mentra_bridge_ffi_fn_method_mentrabridge_shutdown(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_SHUTDOWN_AND_WAIT
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_SHUTDOWN_AND_WAIT
+uint64_t uniffi_mentra_bridge_ffi_fn_method_mentrabridge_shutdown_and_wait(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_SNAPSHOT
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_SNAPSHOT
 RustBuffer uniffi_mentra_bridge_ffi_fn_method_mentrabridge_snapshot(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -347,6 +370,11 @@ RustBuffer uniffi_mentra_bridge_ffi_fn_method_mentrabridge_snapshot(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_SUBSCRIBE
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_SUBSCRIBE
 uint64_t uniffi_mentra_bridge_ffi_fn_method_mentrabridge_subscribe(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_UPDATE_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_UPDATE_TOKEN
+uint64_t uniffi_mentra_bridge_ffi_fn_method_mentrabridge_update_token(uint64_t ptr, RustBuffer core_token
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_WIFI_STATUS
@@ -379,9 +407,24 @@ void uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_connected_as(uint64_t ptr
 void uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_disconnected(uint64_t ptr, RustBuffer reason, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_HOSTLINKHANDLE_DISCONNECTED_BECAUSE
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_HOSTLINKHANDLE_DISCONNECTED_BECAUSE
+void uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_disconnected_because(uint64_t ptr, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_HOSTLINKHANDLE_MTU_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_HOSTLINKHANDLE_MTU_CHANGED
+void uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_mtu_changed(uint64_t ptr, uint16_t mtu, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_HOSTLINKHANDLE_RECEIVED
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_HOSTLINKHANDLE_RECEIVED
 void uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_received(uint64_t ptr, RustBuffer packet, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_HOSTLINKHANDLE_WRITE_COMPLETED
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_HOSTLINKHANDLE_WRITE_COMPLETED
+void uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_write_completed(uint64_t ptr, RustBuffer error, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_CLONE_HOSTTRANSPORT
@@ -429,6 +472,11 @@ void uniffi_mentra_bridge_ffi_fn_init_callback_vtable_bridgelistener(const Uniff
 void uniffi_mentra_bridge_ffi_fn_method_bridgelistener_on_update(uint64_t ptr, RustBuffer update, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_BRIDGELISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_BRIDGELISTENER_ON_CLOSED
+void uniffi_mentra_bridge_ffi_fn_method_bridgelistener_on_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_CLONE_TASKHANDLE
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_CLONE_TASKHANDLE
 uint64_t uniffi_mentra_bridge_ffi_fn_clone_taskhandle(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -467,6 +515,12 @@ void uniffi_mentra_bridge_ffi_fn_init_callback_vtable_logsink(const UniffiVTable
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_LOGSINK_LOG
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_LOGSINK_LOG
 void uniffi_mentra_bridge_ffi_fn_method_logsink_log(uint64_t ptr, RustBuffer level, RustBuffer line, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_FUNC_GATT_PROFILES
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_FUNC_GATT_PROFILES
+RustBuffer uniffi_mentra_bridge_ffi_fn_func_gatt_profiles(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_FUNC_INIT_LOGGING
@@ -734,6 +788,12 @@ void ffi_mentra_bridge_ffi_rust_future_free_void(uint64_t handle
 void ffi_mentra_bridge_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_FUNC_GATT_PROFILES
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_FUNC_GATT_PROFILES
+uint16_t uniffi_mentra_bridge_ffi_checksum_func_gatt_profiles(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_FUNC_INIT_LOGGING
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_FUNC_INIT_LOGGING
 uint16_t uniffi_mentra_bridge_ffi_checksum_func_init_logging(void
@@ -743,6 +803,18 @@ uint16_t uniffi_mentra_bridge_ffi_checksum_func_init_logging(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_HOST_LINK
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_HOST_LINK
 uint16_t uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_host_link(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_IS_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_IS_CLOSED
+uint16_t uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_is_closed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_RECONNECT_NOW
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_RECONNECT_NOW
+uint16_t uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_reconnect_now(void
     
 );
 #endif
@@ -764,6 +836,12 @@ uint16_t uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_shutdown(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_SHUTDOWN_AND_WAIT
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_SHUTDOWN_AND_WAIT
+uint16_t uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_shutdown_and_wait(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_SNAPSHOT
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_SNAPSHOT
 uint16_t uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_snapshot(void
@@ -773,6 +851,12 @@ uint16_t uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_snapshot(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_SUBSCRIBE
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_SUBSCRIBE
 uint16_t uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_subscribe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_UPDATE_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_UPDATE_TOKEN
+uint16_t uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_update_token(void
     
 );
 #endif
@@ -800,9 +884,27 @@ uint16_t uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected(vo
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_HOSTLINKHANDLE_DISCONNECTED_BECAUSE
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_HOSTLINKHANDLE_DISCONNECTED_BECAUSE
+uint16_t uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected_because(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_HOSTLINKHANDLE_MTU_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_HOSTLINKHANDLE_MTU_CHANGED
+uint16_t uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_mtu_changed(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_HOSTLINKHANDLE_RECEIVED
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_HOSTLINKHANDLE_RECEIVED
 uint16_t uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_received(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_HOSTLINKHANDLE_WRITE_COMPLETED
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_HOSTLINKHANDLE_WRITE_COMPLETED
+uint16_t uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_write_completed(void
     
 );
 #endif
@@ -821,6 +923,12 @@ uint16_t uniffi_mentra_bridge_ffi_checksum_method_hosttransport_reconnect(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_BRIDGELISTENER_ON_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_BRIDGELISTENER_ON_UPDATE
 uint16_t uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_BRIDGELISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_BRIDGELISTENER_ON_CLOSED
+uint16_t uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_closed(void
     
 );
 #endif

@@ -1,5 +1,6 @@
-// The only Android-specific code in the wrapper: loading the native library with
-// System.loadLibrary (which, unlike JNA, runs JNI_OnLoad) before the first UniFFI call.
+// The only Android-specific code in the wrapper: loading the native library early, so a
+// missing or misaligned .so fails at start with UnsatisfiedLinkError (JNA would otherwise load
+// it lazily, at the first call). The library has no JNI_OnLoad: JNA binds every symbol.
 package glass.mentra.bridge
 
 object AndroidPlatform {

@@ -666,6 +666,9 @@ internal interface UniffiCallbackInterfaceHostTransportMethod1 : com.sun.jna.Cal
 internal interface UniffiCallbackInterfaceBridgeListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`update`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceBridgeListenerMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceLogSinkMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`line`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -691,22 +694,25 @@ internal open class UniffiVTableCallbackInterfaceHostTransport(
     }
 
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate", "onClosed")
 internal open class UniffiVTableCallbackInterfaceBridgeListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
     @JvmField internal var `onUpdate`: UniffiCallbackInterfaceBridgeListenerMethod0? = null,
+    @JvmField internal var `onClosed`: UniffiCallbackInterfaceBridgeListenerMethod1? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
         `uniffiClone`: UniffiCallbackInterfaceClone? = null,
         `onUpdate`: UniffiCallbackInterfaceBridgeListenerMethod0? = null,
-    ): UniffiVTableCallbackInterfaceBridgeListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+        `onClosed`: UniffiCallbackInterfaceBridgeListenerMethod1? = null,
+    ): UniffiVTableCallbackInterfaceBridgeListener(`uniffiFree`,`uniffiClone`,`onUpdate`,`onClosed`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceBridgeListener) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `onUpdate` = other.`onUpdate`
+        `onClosed` = other.`onClosed`
     }
 
 }
@@ -754,9 +760,15 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_mentra_bridge_ffi_checksum_func_gatt_profiles(
+    ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_func_init_logging(
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_host_link(
+    ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_is_closed(
+    ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_reconnect_now(
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_scan_wifi(
     ): Int
@@ -764,9 +776,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_shutdown(
     ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_shutdown_and_wait(
+    ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_snapshot(
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_subscribe(
+    ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_update_token(
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_wifi_status(
     ): Int
@@ -776,13 +792,21 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected(
     ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected_because(
+    ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_mtu_changed(
+    ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_received(
+    ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_write_completed(
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_hosttransport_write(
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_hosttransport_reconnect(
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_update(
+    ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_closed(
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_taskhandle_cancel(
     ): Int
@@ -823,19 +847,27 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_new(`settings`: RustBuffer.ByValue,`link`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_with_host_link(`settings`: RustBuffer.ByValue,`transport`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_with_host_link(`settings`: RustBuffer.ByValue,`transport`: Long,`writeWindow`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_host_link(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_is_closed(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_reconnect_now(`ptr`: Long,
+    ): Long
     external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_scan_wifi(`ptr`: Long,
     ): Long
     external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_set_wifi(`ptr`: Long,`ssid`: RustBuffer.ByValue,`password`: RustBuffer.ByValue,`security`: RustBuffer.ByValue,`allowUnencryptedLink`: Byte,
     ): Long
     external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_shutdown(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_shutdown_and_wait(`ptr`: Long,
+    ): Long
     external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_snapshot(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_subscribe(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_update_token(`ptr`: Long,`coreToken`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_wifi_status(`ptr`: Long,
     ): Long
@@ -849,7 +881,13 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_disconnected(`ptr`: Long,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_disconnected_because(`ptr`: Long,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_mtu_changed(`ptr`: Long,`mtu`: Short,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_received(`ptr`: Long,`packet`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_write_completed(`ptr`: Long,`error`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_mentra_bridge_ffi_fn_clone_hosttransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -869,6 +907,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_mentra_bridge_ffi_fn_method_bridgelistener_on_update(`ptr`: Long,`update`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mentra_bridge_ffi_fn_method_bridgelistener_on_closed(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_mentra_bridge_ffi_fn_clone_taskhandle(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_mentra_bridge_ffi_fn_free_taskhandle(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -885,6 +925,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_mentra_bridge_ffi_fn_method_logsink_log(`ptr`: Long,`level`: RustBuffer.ByValue,`line`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mentra_bridge_ffi_fn_func_gatt_profiles(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mentra_bridge_ffi_fn_func_init_logging(`level`: RustBuffer.ByValue,`sink`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_mentra_bridge_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1006,10 +1048,19 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_func_gatt_profiles() and 0xFFFF) != 2556) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_func_init_logging() and 0xFFFF) != 21613) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_host_link() and 0xFFFF) != 372) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_is_closed() and 0xFFFF) != 27647) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_reconnect_now() and 0xFFFF) != 8172) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_scan_wifi() and 0xFFFF) != 16023) {
@@ -1018,37 +1069,55 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_set_wifi() and 0xFFFF) != 341) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_shutdown() and 0xFFFF) != 44075) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_shutdown() and 0xFFFF) != 33509) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_shutdown_and_wait() and 0xFFFF) != 54589) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_snapshot() and 0xFFFF) != 21263) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_subscribe() and 0xFFFF) != 49683) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_subscribe() and 0xFFFF) != 2054) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_update_token() and 0xFFFF) != 44225) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_wifi_status() and 0xFFFF) != 10721) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected() and 0xFFFF) != 5726) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected() and 0xFFFF) != 20417) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected_as() and 0xFFFF) != 35952) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_connected_as() and 0xFFFF) != 61891) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected() and 0xFFFF) != 45911) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected() and 0xFFFF) != 33500) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_received() and 0xFFFF) != 7822) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_disconnected_because() and 0xFFFF) != 7499) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hosttransport_write() and 0xFFFF) != 48712) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_mtu_changed() and 0xFFFF) != 51498) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hosttransport_reconnect() and 0xFFFF) != 32382) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_received() and 0xFFFF) != 56369) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hostlinkhandle_write_completed() and 0xFFFF) != 6083) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hosttransport_write() and 0xFFFF) != 47372) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hosttransport_reconnect() and 0xFFFF) != 24385) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_update() and 0xFFFF) != 28970) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_closed() and 0xFFFF) != 11738) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_taskhandle_cancel() and 0xFFFF) != 44998) {
@@ -1057,13 +1126,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_taskhandle_is_finished() and 0xFFFF) != 43388) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_logsink_log() and 0xFFFF) != 42513) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_logsink_log() and 0xFFFF) != 13513) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_constructor_mentrabridge_new() and 0xFFFF) != 33441) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_constructor_mentrabridge_with_host_link() and 0xFFFF) != 21799) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_constructor_mentrabridge_with_host_link() and 0xFFFF) != 21334) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1393,6 +1462,29 @@ public object FfiConverterULong: FfiConverter<ULong, Long> {
 /**
  * @suppress
  */
+public object FfiConverterLong: FfiConverter<Long, Long> {
+    override fun lift(value: Long): Long {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Long {
+        return buf.getLong()
+    }
+
+    override fun lower(value: Long): Long {
+        return value
+    }
+
+    override fun allocationSize(value: Long) = 8UL
+
+    override fun write(value: Long, buf: ByteBuffer) {
+        buf.putLong(value)
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterFloat: FfiConverter<Float, Float> {
     override fun lift(value: Float): Float {
         return value
@@ -1619,6 +1711,12 @@ public interface BridgeListener {
      */
     fun `onUpdate`(`update`: BridgeUpdate)
     
+    /**
+     * The subscription ended (the bridge closed, or it was cancelled); nothing follows.
+     * Called once.
+     */
+    fun `onClosed`()
+    
     companion object
 }
 
@@ -1744,6 +1842,22 @@ open class BridgeListenerImpl: Disposable, AutoCloseable, BridgeListener
     
 
     
+    /**
+     * The subscription ended (the bridge closed, or it was cancelled); nothing follows.
+     * Called once.
+     */override fun `onClosed`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mentra_bridge_ffi_fn_method_bridgelistener_on_closed(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
 
     
 
@@ -1773,6 +1887,17 @@ internal object uniffiCallbackInterfaceBridgeListener {
             uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
         }
     }
+    internal object `onClosed`: UniffiCallbackInterfaceBridgeListenerMethod1 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeBridgeListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onClosed`(
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
 
     internal object uniffiFree: UniffiCallbackInterfaceFree {
         override fun callback(handle: Long) {
@@ -1790,6 +1915,7 @@ internal object uniffiCallbackInterfaceBridgeListener {
         uniffiFree,
         uniffiClone,
         `onUpdate`,
+        `onClosed`,
     )
 
     // Registers the foreign callback with the Rust side.
@@ -1934,7 +2060,8 @@ public object FfiConverterTypeBridgeListener: FfiConverter<BridgeListener, Long>
 
 
 /**
- * How the app reports its BLE stack's events to the bridge. Callable from any thread.
+ * How the app reports its BLE stack's events to the bridge. Callable from any thread; never
+ * throws (after shutdown a call is dropped with a log line).
  */
 public interface HostLinkHandleInterface {
     
@@ -1945,25 +2072,43 @@ public interface HostLinkHandleInterface {
     
     /**
      * As `connected`, saying what the glasses speak: the app knows from the GATT service it
-     * discovered (Mentra Live's `00004860-…`, or ours).
+     * discovered (see `gattProfiles()`).
      */
     fun `connectedAs`(`mtu`: kotlin.UShort, `dialect`: GlassesDialect)
     
     /**
-     * The connection dropped.
+     * The connection dropped, as a sentence.
      */
     fun `disconnected`(`reason`: kotlin.String)
     
     /**
-     * A notification arrived on the `evt` characteristic.
+     * The connection dropped, as the stack reported it.
+     */
+    fun `disconnectedBecause`(`reason`: DisconnectReason)
+    
+    /**
+     * The ATT MTU changed on the live connection (`onMtuChanged`): the session goes on.
+     */
+    fun `mtuChanged`(`mtu`: kotlin.UShort)
+    
+    /**
+     * A notification arrived on the notify characteristic.
      */
     fun `received`(`packet`: kotlin.ByteArray)
+    
+    /**
+     * A write handed over by `HostTransport.write` finished (`onCharacteristicWrite`, or
+     * `peripheralIsReady(toSendWriteWithoutResponse:)`); `error` when it failed. Needed only
+     * with a write window.
+     */
+    fun `writeCompleted`(`error`: kotlin.String?)
     
     companion object
 }
 
 /**
- * How the app reports its BLE stack's events to the bridge. Callable from any thread.
+ * How the app reports its BLE stack's events to the bridge. Callable from any thread; never
+ * throws (after shutdown a call is dropped with a log line).
  */
 open class HostLinkHandle: Disposable, AutoCloseable, HostLinkHandleInterface
 {
@@ -2069,11 +2214,10 @@ open class HostLinkHandle: Disposable, AutoCloseable, HostLinkHandleInterface
     
     /**
      * Connected, services discovered, notifications on; `mtu` is the ATT MTU.
-     */
-    @Throws(MentraException::class)override fun `connected`(`mtu`: kotlin.UShort)
+     */override fun `connected`(`mtu`: kotlin.UShort)
         = 
     callWithHandle {
-    uniffiRustCallWithError(MentraException) { _status ->
+    uniffiRustCall() { _status ->
     UniffiLib.uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_connected(
         it,
         
@@ -2086,12 +2230,11 @@ open class HostLinkHandle: Disposable, AutoCloseable, HostLinkHandleInterface
     
     /**
      * As `connected`, saying what the glasses speak: the app knows from the GATT service it
-     * discovered (Mentra Live's `00004860-…`, or ours).
-     */
-    @Throws(MentraException::class)override fun `connectedAs`(`mtu`: kotlin.UShort, `dialect`: GlassesDialect)
+     * discovered (see `gattProfiles()`).
+     */override fun `connectedAs`(`mtu`: kotlin.UShort, `dialect`: GlassesDialect)
         = 
     callWithHandle {
-    uniffiRustCallWithError(MentraException) { _status ->
+    uniffiRustCall() { _status ->
     UniffiLib.uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_connected_as(
         it,
         
@@ -2104,12 +2247,11 @@ open class HostLinkHandle: Disposable, AutoCloseable, HostLinkHandleInterface
 
     
     /**
-     * The connection dropped.
-     */
-    @Throws(MentraException::class)override fun `disconnected`(`reason`: kotlin.String)
+     * The connection dropped, as a sentence.
+     */override fun `disconnected`(`reason`: kotlin.String)
         = 
     callWithHandle {
-    uniffiRustCallWithError(MentraException) { _status ->
+    uniffiRustCall() { _status ->
     UniffiLib.uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_disconnected(
         it,
         
@@ -2121,16 +2263,65 @@ open class HostLinkHandle: Disposable, AutoCloseable, HostLinkHandleInterface
 
     
     /**
-     * A notification arrived on the `evt` characteristic.
-     */
-    @Throws(MentraException::class)override fun `received`(`packet`: kotlin.ByteArray)
+     * The connection dropped, as the stack reported it.
+     */override fun `disconnectedBecause`(`reason`: DisconnectReason)
         = 
     callWithHandle {
-    uniffiRustCallWithError(MentraException) { _status ->
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_disconnected_because(
+        it,
+        
+        FfiConverterTypeDisconnectReason.lower(`reason`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The ATT MTU changed on the live connection (`onMtuChanged`): the session goes on.
+     */override fun `mtuChanged`(`mtu`: kotlin.UShort)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_mtu_changed(
+        it,
+        
+        FfiConverterUShort.lower(`mtu`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * A notification arrived on the notify characteristic.
+     */override fun `received`(`packet`: kotlin.ByteArray)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
     UniffiLib.uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_received(
         it,
         
         FfiConverterByteArray.lower(`packet`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * A write handed over by `HostTransport.write` finished (`onCharacteristicWrite`, or
+     * `peripheralIsReady(toSendWriteWithoutResponse:)`); `error` when it failed. Needed only
+     * with a write window.
+     */override fun `writeCompleted`(`error`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mentra_bridge_ffi_fn_method_hostlinkhandle_write_completed(
+        it,
+        
+        FfiConverterOptionalString.lower(`error`),_status)
 }
     }
     
@@ -2271,17 +2462,20 @@ public object FfiConverterTypeHostLinkHandle: FfiConverter<HostLinkHandle, Long>
 
 
 /**
- * Implemented by the app: writes packets to the glasses' `cmd` characteristic.
+ * Implemented by the app: writes packets to the glasses and reconnects when asked. Both are
+ * called on a bridge thread and must return quickly (queue the work).
  */
 public interface HostTransport {
     
     /**
-     * Write one packet (≤ MTU − 3 bytes), in order. Queue it and return quickly.
+     * Write one packet (≤ MTU − 3 bytes), in order: our dialect's `cmd` characteristic
+     * (write without response), or Mentra Live's TX (write with response); see
+     * `gattProfiles()`. With a write window, call `writeCompleted` when the stack is done.
      */
     fun `write`(`packet`: kotlin.ByteArray)
     
     /**
-     * The glasses went silent: drop the connection and reconnect.
+     * The glasses went silent: drop the connection and reconnect, then report `connected`.
      */
     fun `reconnect`()
     
@@ -2289,7 +2483,8 @@ public interface HostTransport {
 }
 
 /**
- * Implemented by the app: writes packets to the glasses' `cmd` characteristic.
+ * Implemented by the app: writes packets to the glasses and reconnects when asked. Both are
+ * called on a bridge thread and must return quickly (queue the work).
  */
 open class HostTransportImpl: Disposable, AutoCloseable, HostTransport
 {
@@ -2394,12 +2589,14 @@ open class HostTransportImpl: Disposable, AutoCloseable, HostTransport
 
     
     /**
-     * Write one packet (≤ MTU − 3 bytes), in order. Queue it and return quickly.
+     * Write one packet (≤ MTU − 3 bytes), in order: our dialect's `cmd` characteristic
+     * (write without response), or Mentra Live's TX (write with response); see
+     * `gattProfiles()`. With a write window, call `writeCompleted` when the stack is done.
      */
-    @Throws(MentraException::class)override fun `write`(`packet`: kotlin.ByteArray)
+    @Throws(HostException::class)override fun `write`(`packet`: kotlin.ByteArray)
         = 
     callWithHandle {
-    uniffiRustCallWithError(MentraException) { _status ->
+    uniffiRustCallWithError(HostException) { _status ->
     UniffiLib.uniffi_mentra_bridge_ffi_fn_method_hosttransport_write(
         it,
         
@@ -2411,11 +2608,12 @@ open class HostTransportImpl: Disposable, AutoCloseable, HostTransport
 
     
     /**
-     * The glasses went silent: drop the connection and reconnect.
-     */override fun `reconnect`()
+     * The glasses went silent: drop the connection and reconnect, then report `connected`.
+     */
+    @Throws(HostException::class)override fun `reconnect`()
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(HostException) { _status ->
     UniffiLib.uniffi_mentra_bridge_ffi_fn_method_hosttransport_reconnect(
         it,
         _status)
@@ -2455,7 +2653,7 @@ internal object uniffiCallbackInterfaceHostTransport {
                 uniffiCallStatus,
                 makeCall,
                 writeReturn,
-                { e: MentraException -> FfiConverterTypeMentraError.lower(e) }
+                { e: HostException -> FfiConverterTypeHostError.lower(e) }
             )
         }
     }
@@ -2467,7 +2665,12 @@ internal object uniffiCallbackInterfaceHostTransport {
                 )
             }
             val writeReturn = { _: Unit -> Unit }
-            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) }
+            )
         }
     }
 
@@ -2637,7 +2840,8 @@ public object FfiConverterTypeHostTransport: FfiConverter<HostTransport, Long> {
 public interface LogSink {
     
     /**
-     * One line, secrets already redacted.
+     * One line at its level, secrets already redacted. Called on the thread that logged; an
+     * exception thrown here is dropped (the line is lost, the bridge goes on).
      */
     fun `log`(`level`: LogLevel, `line`: kotlin.String)
     
@@ -2750,11 +2954,13 @@ open class LogSinkImpl: Disposable, AutoCloseable, LogSink
 
     
     /**
-     * One line, secrets already redacted.
-     */override fun `log`(`level`: LogLevel, `line`: kotlin.String)
+     * One line at its level, secrets already redacted. Called on the thread that logged; an
+     * exception thrown here is dropped (the line is lost, the bridge goes on).
+     */
+    @Throws(MentraException::class)override fun `log`(`level`: LogLevel, `line`: kotlin.String)
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(MentraException) { _status ->
     UniffiLib.uniffi_mentra_bridge_ffi_fn_method_logsink_log(
         it,
         
@@ -2793,7 +2999,12 @@ internal object uniffiCallbackInterfaceLogSink {
                 )
             }
             val writeReturn = { _: Unit -> Unit }
-            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: MentraException -> FfiConverterTypeMentraError.lower(e) }
+            )
         }
     }
 
@@ -2967,6 +3178,17 @@ public interface MentraBridgeInterface {
     fun `hostLink`(): HostLinkHandle?
     
     /**
+     * True once the bridge has closed.
+     */
+    fun `isClosed`(): kotlin.Boolean
+    
+    /**
+     * Drops the cloud connection and dials again now, skipping any backoff: call it when the
+     * phone's network changed or the app came to the foreground. Nothing queued is lost.
+     */
+    suspend fun `reconnectNow`()
+    
+    /**
      * The networks the glasses see, strongest first.
      */
     suspend fun `scanWifi`(): List<WifiNetworkRecord>
@@ -2978,10 +3200,17 @@ public interface MentraBridgeInterface {
     suspend fun `setWifi`(`ssid`: kotlin.String, `password`: kotlin.String, `security`: kotlin.String, `allowUnencryptedLink`: kotlin.Boolean)
     
     /**
-     * Stops the bridge and waits (at most 5 s) for it to close its connections. Call it off
-     * the main thread. Safe to call twice.
+     * Starts closing the bridge and returns at once, on any thread (the main one too): the
+     * bridge closes its connections on a thread of its own, each subscription gets its last
+     * update and `onClosed`. Safe to call twice. `shutdownAndWait` awaits the end.
      */
     fun `shutdown`()
+    
+    /**
+     * Closes the bridge (as `shutdown`) and waits until it has, without blocking a thread:
+     * a Kotlin `suspend` function, a Swift `async` one.
+     */
+    suspend fun `shutdownAndWait`()
     
     /**
      * Everything the bridge knows now.
@@ -2990,9 +3219,16 @@ public interface MentraBridgeInterface {
     
     /**
      * Subscribes `listener`: it gets a `Snapshot` first, then every update in order, on a
-     * bridge thread. Release the returned handle (or `cancel` it) to unsubscribe.
+     * bridge thread, and `onClosed` once at the end (the bridge closed, or the subscription
+     * was cancelled). Release the returned handle (or `cancel` it) to unsubscribe.
      */
     fun `subscribe`(`listener`: BridgeListener): TaskHandle
+    
+    /**
+     * Gives the cloud connection a new core token (the old one expired). Used from the next
+     * connection on; while the cloud is unreachable, the bridge dials again at once.
+     */
+    suspend fun `updateToken`(`coreToken`: kotlin.String)
     
     /**
      * The glasses' Wi-Fi.
@@ -3137,6 +3373,48 @@ open class MentraBridge: Disposable, AutoCloseable, MentraBridgeInterface
 
     
     /**
+     * True once the bridge has closed.
+     */override fun `isClosed`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mentra_bridge_ffi_fn_method_mentrabridge_is_closed(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Drops the cloud connection and dials again now, skipping any backoff: call it when the
+     * phone's network changed or the app came to the foreground. Nothing queued is lost.
+     */
+    @Throws(MentraException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reconnectNow`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mentra_bridge_ffi_fn_method_mentrabridge_reconnect_now(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mentra_bridge_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mentra_bridge_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_mentra_bridge_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        MentraException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * The networks the glasses see, strongest first.
      */
     @Throws(MentraException::class)
@@ -3191,8 +3469,9 @@ open class MentraBridge: Disposable, AutoCloseable, MentraBridgeInterface
 
     
     /**
-     * Stops the bridge and waits (at most 5 s) for it to close its connections. Call it off
-     * the main thread. Safe to call twice.
+     * Starts closing the bridge and returns at once, on any thread (the main one too): the
+     * bridge closes its connections on a thread of its own, each subscription gets its last
+     * update and `onClosed`. Safe to call twice. `shutdownAndWait` awaits the end.
      */override fun `shutdown`()
         = 
     callWithHandle {
@@ -3204,6 +3483,31 @@ open class MentraBridge: Disposable, AutoCloseable, MentraBridgeInterface
     }
     
     
+
+    
+    /**
+     * Closes the bridge (as `shutdown`) and waits until it has, without blocking a thread:
+     * a Kotlin `suspend` function, a Swift `async` one.
+     */
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `shutdownAndWait`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mentra_bridge_ffi_fn_method_mentrabridge_shutdown_and_wait(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mentra_bridge_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mentra_bridge_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_mentra_bridge_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        UniffiNullRustCallStatusErrorHandler,
+    )
+    }
 
     
     /**
@@ -3224,7 +3528,8 @@ open class MentraBridge: Disposable, AutoCloseable, MentraBridgeInterface
     
     /**
      * Subscribes `listener`: it gets a `Snapshot` first, then every update in order, on a
-     * bridge thread. Release the returned handle (or `cancel` it) to unsubscribe.
+     * bridge thread, and `onClosed` once at the end (the bridge closed, or the subscription
+     * was cancelled). Release the returned handle (or `cancel` it) to unsubscribe.
      */override fun `subscribe`(`listener`: BridgeListener): TaskHandle {
             return FfiConverterTypeTaskHandle.lift(
     callWithHandle {
@@ -3238,6 +3543,33 @@ open class MentraBridge: Disposable, AutoCloseable, MentraBridgeInterface
     )
     }
     
+
+    
+    /**
+     * Gives the cloud connection a new core token (the old one expired). Used from the next
+     * connection on; while the cloud is unreachable, the bridge dials again at once.
+     */
+    @Throws(MentraException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `updateToken`(`coreToken`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mentra_bridge_ffi_fn_method_mentrabridge_update_token(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`coreToken`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mentra_bridge_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mentra_bridge_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_mentra_bridge_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        MentraException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -3273,15 +3605,19 @@ open class MentraBridge: Disposable, AutoCloseable, MentraBridgeInterface
         
     /**
      * Starts a bridge over the app's own BLE stack; report its events through `hostLink()`.
+     * `write_window`: writes the app may hold before it reports them done with
+     * `writeCompleted` (1 for Android's one-GATT-operation-at-a-time); 0 when the app does
+     * not report completions (every packet goes to `write` at once).
      */
-    @Throws(MentraException::class) fun `withHostLink`(`settings`: BridgeSettings, `transport`: HostTransport): MentraBridge {
+    @Throws(MentraException::class) fun `withHostLink`(`settings`: BridgeSettings, `transport`: HostTransport, `writeWindow`: kotlin.UInt): MentraBridge {
             return FfiConverterTypeMentraBridge.lift(
     uniffiRustCallWithError(MentraException) { _status ->
     UniffiLib.uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_with_host_link(
     
         
         FfiConverterTypeBridgeSettings.lower(`settings`),
-        FfiConverterTypeHostTransport.lower(`transport`),_status)
+        FfiConverterTypeHostTransport.lower(`transport`),
+        FfiConverterUInt.lower(`writeWindow`),_status)
 }
     )
     }
@@ -3806,6 +4142,93 @@ public object FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer<BridgeSnaps
             FfiConverterOptionalTypeBattery.write(value.`battery`, buf)
             FfiConverterOptionalTypeTemperature.write(value.`temperature`, buf)
             FfiConverterOptionalTypeWifi.write(value.`wifi`, buf)
+    }
+}
+
+
+
+/**
+ * A BLE GATT profile the app connects to.
+ */
+data class GattProfile (
+    /**
+     * Which dialect the glasses behind it speak (pass it to `connectedAs`).
+     */
+    var `dialect`: GlassesDialect
+    , 
+    /**
+     * The primary service to scan for and discover.
+     */
+    var `service`: kotlin.String
+    , 
+    /**
+     * The characteristic the phone writes packets to.
+     */
+    var `writeCharacteristic`: kotlin.String
+    , 
+    /**
+     * The characteristic whose notifications carry the glasses' packets.
+     */
+    var `notifyCharacteristic`: kotlin.String
+    , 
+    /**
+     * Write with response (Mentra Live) or without (ours).
+     */
+    var `writeWithResponse`: kotlin.Boolean
+    , 
+    /**
+     * A device-name prefix to accept when the service is not advertised.
+     */
+    var `namePrefix`: kotlin.String
+    , 
+    /**
+     * The ATT MTU to request after connecting.
+     */
+    var `preferredMtu`: kotlin.UShort
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeGattProfile: FfiConverterRustBuffer<GattProfile> {
+    override fun read(buf: ByteBuffer): GattProfile {
+        return GattProfile(
+            FfiConverterTypeGlassesDialect.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUShort.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: GattProfile) = (
+            FfiConverterTypeGlassesDialect.allocationSize(value.`dialect`) +
+            FfiConverterString.allocationSize(value.`service`) +
+            FfiConverterString.allocationSize(value.`writeCharacteristic`) +
+            FfiConverterString.allocationSize(value.`notifyCharacteristic`) +
+            FfiConverterBoolean.allocationSize(value.`writeWithResponse`) +
+            FfiConverterString.allocationSize(value.`namePrefix`) +
+            FfiConverterUShort.allocationSize(value.`preferredMtu`)
+    )
+
+    override fun write(value: GattProfile, buf: ByteBuffer) {
+            FfiConverterTypeGlassesDialect.write(value.`dialect`, buf)
+            FfiConverterString.write(value.`service`, buf)
+            FfiConverterString.write(value.`writeCharacteristic`, buf)
+            FfiConverterString.write(value.`notifyCharacteristic`, buf)
+            FfiConverterBoolean.write(value.`writeWithResponse`, buf)
+            FfiConverterString.write(value.`namePrefix`, buf)
+            FfiConverterUShort.write(value.`preferredMtu`, buf)
     }
 }
 
@@ -4588,6 +5011,177 @@ public object FfiConverterTypeCloudState : FfiConverterRustBuffer<CloudState>{
 
 
 /**
+ * Why the app's BLE connection dropped, as its stack reports it.
+ */
+sealed class DisconnectReason {
+    
+    /**
+     * Android: the `status` of `BluetoothGattCallback.onConnectionStateChange`.
+     */
+    data class GattStatus(
+        /**
+         * The GATT status (8 supervision timeout, 19 closed by the glasses, 22 closed by the
+         * phone, 62 never established, 133 `GATT_ERROR`).
+         */
+        val `status`: kotlin.Int) : DisconnectReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * iOS: the `CBError` code of `didDisconnectPeripheral` (6 connection timeout, 7 closed
+     * by the glasses, 14 pairing information removed).
+     */
+    data class CoreBluetooth(
+        /**
+         * `CBError.Code.rawValue`.
+         */
+        val `code`: kotlin.Long, 
+        /**
+         * `error.localizedDescription`.
+         */
+        val `description`: kotlin.String) : DisconnectReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Bluetooth was turned off on the phone.
+     */
+    object BluetoothOff : DisconnectReason()
+    
+    
+    /**
+     * The app closed the connection itself.
+     */
+    object ClosedByApp : DisconnectReason()
+    
+    
+    /**
+     * Anything else.
+     */
+    data class Other(
+        /**
+         * What happened.
+         */
+        val `message`: kotlin.String) : DisconnectReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDisconnectReason : FfiConverterRustBuffer<DisconnectReason>{
+    override fun read(buf: ByteBuffer): DisconnectReason {
+        return when(buf.getInt()) {
+            1 -> DisconnectReason.GattStatus(
+                FfiConverterInt.read(buf),
+                )
+            2 -> DisconnectReason.CoreBluetooth(
+                FfiConverterLong.read(buf),
+                FfiConverterString.read(buf),
+                )
+            3 -> DisconnectReason.BluetoothOff
+            4 -> DisconnectReason.ClosedByApp
+            5 -> DisconnectReason.Other(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: DisconnectReason): ULong = when(value) {
+        is DisconnectReason.GattStatus -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterInt.allocationSize(value.`status`)
+            )
+        }
+        is DisconnectReason.CoreBluetooth -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterLong.allocationSize(value.`code`)
+                + FfiConverterString.allocationSize(value.`description`)
+            )
+        }
+        is DisconnectReason.BluetoothOff -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is DisconnectReason.ClosedByApp -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is DisconnectReason.Other -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`message`)
+            )
+        }
+    }
+
+    override fun write(value: DisconnectReason, buf: ByteBuffer) {
+        when(value) {
+            is DisconnectReason.GattStatus -> {
+                buf.putInt(1)
+                FfiConverterInt.write(value.`status`, buf)
+                Unit
+            }
+            is DisconnectReason.CoreBluetooth -> {
+                buf.putInt(2)
+                FfiConverterLong.write(value.`code`, buf)
+                FfiConverterString.write(value.`description`, buf)
+                Unit
+            }
+            is DisconnectReason.BluetoothOff -> {
+                buf.putInt(3)
+                Unit
+            }
+            is DisconnectReason.ClosedByApp -> {
+                buf.putInt(4)
+                Unit
+            }
+            is DisconnectReason.Other -> {
+                buf.putInt(5)
+                FfiConverterString.write(value.`message`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * What a pair of glasses speaks.
  */
 
@@ -4758,6 +5352,78 @@ public object FfiConverterTypeGlassesState : FfiConverterRustBuffer<GlassesState
 }
 
 
+
+
+
+
+
+/**
+ * Why the app's transport failed. Any exception the app's code throws arrives as `Failed`
+ * too: the bridge reports it and keeps running.
+ */
+sealed class HostException: kotlin.Exception() {
+    
+    /**
+     * The app's BLE stack could not do it.
+     */
+    class Failed(
+        
+        /**
+         * What went wrong, for logs and the user.
+         */
+        val `reason`: kotlin.String
+        ) : HostException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<HostException> {
+        override fun lift(error_buf: RustBuffer.ByValue): HostException = FfiConverterTypeHostError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHostError : FfiConverterRustBuffer<HostException> {
+    override fun read(buf: ByteBuffer): HostException {
+        
+
+        return when(buf.getInt()) {
+            1 -> HostException.Failed(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: HostException): ULong {
+        return when(value) {
+            is HostException.Failed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: HostException, buf: ByteBuffer) {
+        when(value) {
+            is HostException.Failed -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
 
 
 
@@ -5557,6 +6223,34 @@ public object FfiConverterOptionalTypeGlassesDialect: FfiConverterRustBuffer<Gla
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeGattProfile: FfiConverterRustBuffer<List<GattProfile>> {
+    override fun read(buf: ByteBuffer): List<GattProfile> {
+        val len = buf.getInt()
+        return List<GattProfile>(len) {
+            FfiConverterTypeGattProfile.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<GattProfile>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeGattProfile.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<GattProfile>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeGattProfile.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeStreamStatus: FfiConverterRustBuffer<List<StreamStatus>> {
     override fun read(buf: ByteBuffer): List<StreamStatus> {
         val len = buf.getInt()
@@ -5613,6 +6307,19 @@ public object FfiConverterSequenceTypeWifiNetworkRecord: FfiConverterRustBuffer<
 
 
 
+
+        /**
+         * The GATT profiles of both dialects: ours first, then Mentra Live's.
+         */ fun `gattProfiles`(): List<GattProfile> {
+            return FfiConverterSequenceTypeGattProfile.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mentra_bridge_ffi_fn_func_gatt_profiles(
+    
+        _status)
+}
+    )
+    }
+    
 
         /**
          * Installs logging at `level`, to `sink` when given, else to the platform log. The first call
