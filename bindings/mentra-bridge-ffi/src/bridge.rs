@@ -196,12 +196,14 @@ impl MentraBridge {
                 };
                 let l = Arc::clone(&listener);
                 // The app's code may block: keep it off the bridge's workers, keep the order.
-                if tokio::task::spawn_blocking(move || l.on_update(update))
-                    .await
-                    .is_err()
-                {
-                    tracing::warn!("a listener panicked; its subscription ends");
-                    return;
+                match tokio::task::spawn_blocking(move || l.on_update(update)).await {
+                    Ok(Ok(())) => {}
+                    // An exception in the app's listener: said, and the updates go on.
+                    Ok(Err(e)) => tracing::warn!("a listener threw: {e}"),
+                    Err(_) => {
+                        tracing::warn!("a listener panicked; its subscription ends");
+                        return;
+                    }
                 }
             }
         });

@@ -7,17 +7,18 @@ use std::sync::{Arc, Mutex};
 
 use tokio::task::JoinHandle;
 
+use crate::error::MentraError;
 use crate::records::BridgeUpdate;
 
 /// Receives the bridge's updates: first a `Snapshot`, then every change in order. Called on a
 /// bridge thread (never the app's main thread, never under a lock); hop to your UI thread.
 #[uniffi::export(with_foreign)]
 pub trait BridgeListener: Send + Sync {
-    /// One update.
-    fn on_update(&self, update: BridgeUpdate);
+    /// One update. An exception thrown here is logged and the subscription goes on.
+    fn on_update(&self, update: BridgeUpdate) -> Result<(), MentraError>;
     /// The subscription ended (the bridge closed, or it was cancelled); nothing follows.
     /// Called once.
-    fn on_closed(&self);
+    fn on_closed(&self) -> Result<(), MentraError>;
 }
 
 /// Says `on_closed` to a listener when dropped: however its subscription task ends (the bridge
@@ -41,10 +42,10 @@ impl Drop for ClosesOnDrop {
         if !self.said.swap(true, Ordering::SeqCst) {
             let listener = &self.listener;
             // App code: whatever it does, the bridge goes on.
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener.on_closed()))
-                .is_err()
-            {
-                tracing::warn!("a listener threw from onClosed");
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener.on_closed())) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!("a listener threw from onClosed: {e}"),
+                Err(_) => tracing::warn!("a listener panicked in onClosed"),
             }
         }
     }

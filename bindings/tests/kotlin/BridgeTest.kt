@@ -78,7 +78,7 @@ class BridgeTest {
     @Test
     fun theWrapperGivesAStateFlowAndSuspendFunctions() = runBlocking {
         val cloud = SimulatedCloud()
-        val client = MentraBridgeClient.start(cloud.url(), "kt-token", LinkSpec.Simulator(185u))
+        val client = MentraBridgeClient.open(cloud.url(), "kt-token", LinkSpec.Simulator(185u))
         try {
             waitFor("the state flow to show the glasses connected") {
                 client.state.value.glasses is GlassesState.Connected

@@ -422,6 +422,29 @@ def test_shutdown_returns_at_once_even_while_a_listener_is_busy():
     assert busy.closed.wait(10)
 
 
+def test_a_listener_that_throws_keeps_its_subscription():
+    cloud = mb.SimulatedCloud()
+    bridge = bridge_with(cloud)
+
+    class Throws(Recorder):
+        def on_update(self, update):
+            super().on_update(update)
+            raise ValueError("the app's listener broke")
+
+    rec = Throws()
+    handle = bridge.subscribe(rec)
+    try:
+        wait(lambda: isinstance(bridge.snapshot().glasses, mb.GlassesState.CONNECTED),
+             what="glasses connected")
+        assert cloud.start_stream("spythrows")
+        wait(lambda: ("spythrows", mb.StreamStateKind.STREAMING) in rec.streams(),
+             what="updates after the listener threw")
+        assert any("a listener threw" in l for l in SINK.at(mb.LogLevel.WARN))
+    finally:
+        handle.cancel()
+        bridge.shutdown()
+
+
 def test_gatt_profiles_of_both_dialects_are_exported():
     profiles = mb.gatt_profiles()
     assert [p.dialect for p in profiles] == [mb.GlassesDialect.MENTRA_PROTO,

@@ -42,6 +42,26 @@ public final class MentraBridgeClient {
         return MentraBridgeClient(bridge: bridge)
     }
 
+    /// `init(cloudUrl:coreToken:link:)` off the calling thread: safe from the main actor.
+    public static func open(cloudUrl: String, coreToken: String, link: LinkSpec) async throws -> MentraBridgeClient {
+        try await Task.detached {
+            try MentraBridgeClient(cloudUrl: cloudUrl, coreToken: coreToken, link: link)
+        }.value
+    }
+
+    /// `withHostLink` off the calling thread: safe from the main actor.
+    public static func openWithHostLink(
+        cloudUrl: String,
+        coreToken: String,
+        transport: HostTransport,
+        writeWindow: UInt32 = 1
+    ) async throws -> MentraBridgeClient {
+        try await Task.detached {
+            try MentraBridgeClient.withHostLink(
+                cloudUrl: cloudUrl, coreToken: coreToken, transport: transport, writeWindow: writeWindow)
+        }.value
+    }
+
     /// The GATT profiles to scan for and connect to: ours, then Mentra Live's.
     public static var gatt: [GattProfile] { gattProfiles() }
 

@@ -662,15 +662,15 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol BridgeListener: AnyObject, Sendable {
     
     /**
-     * One update.
+     * One update. An exception thrown here is logged and the subscription goes on.
      */
-    func onUpdate(update: BridgeUpdate) 
+    func onUpdate(update: BridgeUpdate) throws 
     
     /**
      * The subscription ended (the bridge closed, or it was cancelled); nothing follows.
      * Called once.
      */
-    func onClosed() 
+    func onClosed() throws 
     
 }
 /**
@@ -731,9 +731,9 @@ open class BridgeListenerImpl: BridgeListener, @unchecked Sendable {
 
     
     /**
-     * One update.
+     * One update. An exception thrown here is logged and the subscription goes on.
      */
-open func onUpdate(update: BridgeUpdate)  {try! rustCall() {
+open func onUpdate(update: BridgeUpdate)throws   {try rustCallWithError(FfiConverterTypeMentraError_lift) {
         uniffiCallStatus in
     uniffi_mentra_bridge_ffi_fn_method_bridgelistener_on_update(
             self.uniffiCloneHandle(),
@@ -746,7 +746,7 @@ open func onUpdate(update: BridgeUpdate)  {try! rustCall() {
      * The subscription ended (the bridge closed, or it was cancelled); nothing follows.
      * Called once.
      */
-open func onClosed()  {try! rustCall() {
+open func onClosed()throws   {try rustCallWithError(FfiConverterTypeMentraError_lift) {
         uniffiCallStatus in
     uniffi_mentra_bridge_ffi_fn_method_bridgelistener_on_closed(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -793,17 +793,18 @@ fileprivate struct UniffiCallbackInterfaceBridgeListener {
                 guard let uniffiObj = try? FfiConverterTypeBridgeListener.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return uniffiObj.onUpdate(
+                return try uniffiObj.onUpdate(
                      update: try FfiConverterTypeBridgeUpdate_lift(update)
                 )
             }
 
             
             let writeReturn = { () }
-            uniffiTraitInterfaceCall(
+            uniffiTraitInterfaceCallWithError(
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
-                writeReturn: writeReturn
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeMentraError_lower
             )
         },
         onClosed: { (
@@ -816,16 +817,17 @@ fileprivate struct UniffiCallbackInterfaceBridgeListener {
                 guard let uniffiObj = try? FfiConverterTypeBridgeListener.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return uniffiObj.onClosed(
+                return try uniffiObj.onClosed(
                 )
             }
 
             
             let writeReturn = { () }
-            uniffiTraitInterfaceCall(
+            uniffiTraitInterfaceCallWithError(
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
-                writeReturn: writeReturn
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeMentraError_lower
             )
         }
     )
@@ -4694,10 +4696,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mentra_bridge_ffi_checksum_method_hosttransport_reconnect() != 24385) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_update() != 28970) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_update() != 1111) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_closed() != 11738) {
+    if (uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_closed() != 29499) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_method_taskhandle_cancel() != 44998) {

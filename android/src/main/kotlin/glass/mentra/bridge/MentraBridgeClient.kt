@@ -17,6 +17,7 @@ import glass.mentra.bridge.ffi.Wifi
 import glass.mentra.bridge.ffi.WifiNetworkRecord
 import glass.mentra.bridge.ffi.gattProfiles
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.channels.trySendBlocking
 import kotlinx.coroutines.flow.Flow
@@ -25,6 +26,7 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.buffer
 import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.withContext
 
 /**
  * One bridge. [state] always holds the latest picture (conflated: a slow reader sees the
@@ -136,5 +138,17 @@ class MentraBridgeClient private constructor(private val bridge: MentraBridge) :
             writeWindow: UInt = 1u,
         ): MentraBridgeClient =
             MentraBridgeClient(MentraBridge.withHostLink(settings(cloudUrl, coreToken), transport, writeWindow))
+
+        /** [start], off the calling thread: safe from the main thread. */
+        suspend fun open(cloudUrl: String, coreToken: String, link: LinkSpec): MentraBridgeClient =
+            withContext(Dispatchers.Default) { start(cloudUrl, coreToken, link) }
+
+        /** [withHostLink], off the calling thread: safe from the main thread. */
+        suspend fun openWithHostLink(
+            cloudUrl: String,
+            coreToken: String,
+            transport: HostTransport,
+            writeWindow: UInt = 1u,
+        ): MentraBridgeClient = withContext(Dispatchers.Default) { withHostLink(cloudUrl, coreToken, transport, writeWindow) }
     }
 }

@@ -1114,10 +1114,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_hosttransport_reconnect() and 0xFFFF) != 24385) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_update() and 0xFFFF) != 28970) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_update() and 0xFFFF) != 1111) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_closed() and 0xFFFF) != 11738) {
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_bridgelistener_on_closed() and 0xFFFF) != 29499) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_taskhandle_cancel() and 0xFFFF) != 44998) {
@@ -1707,7 +1707,7 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 public interface BridgeListener {
     
     /**
-     * One update.
+     * One update. An exception thrown here is logged and the subscription goes on.
      */
     fun `onUpdate`(`update`: BridgeUpdate)
     
@@ -1827,11 +1827,12 @@ open class BridgeListenerImpl: Disposable, AutoCloseable, BridgeListener
 
     
     /**
-     * One update.
-     */override fun `onUpdate`(`update`: BridgeUpdate)
+     * One update. An exception thrown here is logged and the subscription goes on.
+     */
+    @Throws(MentraException::class)override fun `onUpdate`(`update`: BridgeUpdate)
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(MentraException) { _status ->
     UniffiLib.uniffi_mentra_bridge_ffi_fn_method_bridgelistener_on_update(
         it,
         
@@ -1845,10 +1846,11 @@ open class BridgeListenerImpl: Disposable, AutoCloseable, BridgeListener
     /**
      * The subscription ended (the bridge closed, or it was cancelled); nothing follows.
      * Called once.
-     */override fun `onClosed`()
+     */
+    @Throws(MentraException::class)override fun `onClosed`()
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(MentraException) { _status ->
     UniffiLib.uniffi_mentra_bridge_ffi_fn_method_bridgelistener_on_closed(
         it,
         _status)
@@ -1884,7 +1886,12 @@ internal object uniffiCallbackInterfaceBridgeListener {
                 )
             }
             val writeReturn = { _: Unit -> Unit }
-            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: MentraException -> FfiConverterTypeMentraError.lower(e) }
+            )
         }
     }
     internal object `onClosed`: UniffiCallbackInterfaceBridgeListenerMethod1 {
@@ -1895,7 +1902,12 @@ internal object uniffiCallbackInterfaceBridgeListener {
                 )
             }
             val writeReturn = { _: Unit -> Unit }
-            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: MentraException -> FfiConverterTypeMentraError.lower(e) }
+            )
         }
     }
 
