@@ -33,13 +33,20 @@ dependencies {
     api("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.9.0")
 }
 
-// The Rust library is built before every build, with the NDK Gradle resolved for ndkVersion.
+// The Rust library is built before every build, with the NDK Gradle resolved for ndkVersion
+// (needs bash, rustup and cargo-ndk). -PmentraBuildRust=false skips it, for machines that take
+// prebuilt .so files in src/main/jniLibs.
 val buildRust by tasks.registering(Exec::class) {
     description = "Builds libmentra_bridge_ffi.so for every ABI (cargo-ndk) and regenerates the bindings"
     workingDir = projectDir
     environment("ANDROID_NDK_HOME", android.ndkDirectory.absolutePath)
     commandLine("./build-rust.sh")
-    inputs.files(fileTree("../core/src"), fileTree("../bindings/mentra-bridge-ffi/src"), file("../Cargo.lock"))
-    outputs.dir("src/main/jniLibs")
+    inputs.files(
+        fileTree("../core/src"), fileTree("../bindings/mentra-bridge-ffi/src"), fileTree("../proto"),
+        file("../Cargo.toml"), file("../Cargo.lock"), file("../core/Cargo.toml"), file("../core/build.rs"),
+        file("../bindings/mentra-bridge-ffi/Cargo.toml"),
+    )
+    outputs.dirs("src/main/jniLibs", "src/main/kotlin/glass/mentra/bridge/ffi")
+    onlyIf { providers.gradleProperty("mentraBuildRust").orNull != "false" }
 }
 tasks.named("preBuild") { dependsOn(buildRust) }

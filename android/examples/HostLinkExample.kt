@@ -39,7 +39,11 @@ class GlassesConnection(scope: CoroutineScope, gatt: Gatt, cloudUrl: String, cor
     fun onServicesReady(mtu: Int) = bridge.hostLink?.connectedAs(mtu.toUShort(), profile.dialect)
     fun onMtuChanged(mtu: Int) = bridge.hostLink?.mtuChanged(mtu.toUShort())
     fun onCharacteristicChanged(value: ByteArray) = bridge.hostLink?.received(value)
-    fun onCharacteristicWrite(status: Int) = bridge.hostLink?.writeCompleted(if (status == 0) null else "GATT status $status")
+    fun onCharacteristicWrite(uuid: String, status: Int) {
+        if (uuid.equals(profile.writeCharacteristic, ignoreCase = true)) {
+            bridge.hostLink?.writeCompleted(if (status == 0) null else "GATT status $status")
+        }
+    }
     fun onDisconnected(status: Int) = bridge.hostLink?.disconnectedBecause(DisconnectReason.GattStatus(status))
 
     // Network changes and foregrounding: dial the cloud now; a refreshed token: pass it on.

@@ -3,7 +3,9 @@
 import CoreBluetooth
 import MentraBridge
 
-final class GlassesTransport: HostTransport {
+// CoreBluetooth objects are used from the central's queue only; the bridge calls `write` on
+// its own threads, so hop there in a real app (peripheral.writeValue is queue-safe in practice).
+final class GlassesTransport: HostTransport, @unchecked Sendable {
     private let peripheral: CBPeripheral
     private let characteristic: CBCharacteristic
     private let profile: GattProfile
@@ -30,7 +32,8 @@ final class GlassesConnection: NSObject, CBPeripheralDelegate {
 
     init(peripheral: CBPeripheral, characteristic: CBCharacteristic, cloudUrl: String, coreToken: String) throws {
         let transport = GlassesTransport(peripheral: peripheral, characteristic: characteristic, profile: profile)
-        bridge = try MentraBridgeClient.withHostLink(cloudUrl: cloudUrl, coreToken: coreToken, transport: transport)
+        let window: UInt32 = profile.writeWithResponse ? 1 : 0
+        bridge = try MentraBridgeClient.withHostLink(cloudUrl: cloudUrl, coreToken: coreToken, transport: transport, writeWindow: window)
         super.init()
     }
 
@@ -43,8 +46,11 @@ final class GlassesConnection: NSObject, CBPeripheralDelegate {
         if let value = characteristic.value { bridge.hostLink?.received(packet: value) }
     }
 
-    func peripheralIsReady(toSendWriteWithoutResponse peripheral: CBPeripheral) {
-        bridge.hostLink?.writeCompleted(error: nil)
+    // Writes with response (Mentra Live's profile) finish here, one callback per write; writes
+    // without response (ours) have no per-write callback: use writeWindow 0 for that profile.
+    func peripheral(_ peripheral: CBPeripheral, didWriteValueFor characteristic: CBCharacteristic, error: Error?) {
+        guard characteristic.uuid.uuidString.lowercased() == profile.writeCharacteristic else { return }
+        bridge.hostLink?.writeCompleted(error: error?.localizedDescription)
     }
 
     func disconnected(error: Error?) {

@@ -51,6 +51,11 @@ impl LogLevel {
 
 static INSTALLED: OnceLock<()> = OnceLock::new();
 
+thread_local! {
+    /// True while this thread is inside the app's sink.
+    static IN_SINK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Installs logging at `level`, to `sink` when given, else to the platform log. The first call
 /// wins; later calls change nothing and return normally.
 #[uniffi::export]
@@ -161,15 +166,20 @@ impl Drop for Line {
             return;
         }
         match &self.target.sink {
-            Some(sink) => {
+            // A line logged while the sink runs (the sink itself logging, or a panic inside it
+            // reaching the panic hook) goes to the platform log: re-entering the sink could
+            // recurse, and a panic inside a panic aborts the process.
+            Some(sink) if !IN_SINK.with(std::cell::Cell::get) => {
+                IN_SINK.with(|s| s.set(true));
                 // App code, called from inside the bridge: an exception (or a panic) must not
                 // unwind through the bridge's run loop.
                 let level = self.level;
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    sink.log(level, line)
+                    sink.log(level, line.clone())
                 }));
+                IN_SINK.with(|s| s.set(false));
             }
-            None => platform_log(self.level, &line),
+            _ => platform_log(self.level, &line),
         }
     }
 }

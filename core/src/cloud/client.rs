@@ -154,6 +154,13 @@ impl Drop for Owner {
 
 type Ws = WebSocketStream<MaybeTlsStream<BoxedStream>>;
 
+/// After `reconnect_now`, how long a connection has to answer its ping before it is redialled.
+pub(crate) const REDIAL_CHECK: Duration = Duration::from_secs(5);
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
+}
+
 /// Capacity of the event channel from the client task to the bridge.
 const CHANNEL: usize = 256;
 /// Messages written back to back before the connection is read and checked again.
@@ -225,8 +232,10 @@ impl CloudClient {
         self.shared.wake.notify_one();
     }
 
-    /// Drops the connection, if any, and dials again now, skipping the backoff: the phone's
-    /// network changed, or the app came to the foreground. Nothing queued is lost.
+    /// The phone's network changed, or the app came to the foreground: while disconnected,
+    /// dials now instead of waiting out the backoff; while connected, checks the connection at
+    /// once (a ping, 5 s to answer) and dials again only if it is dead. Nothing
+    /// queued is lost.
     pub fn reconnect_now(&self) {
         self.shared.redial.store(true, Ordering::SeqCst);
         self.shared.wake.notify_one();
@@ -431,10 +440,13 @@ impl Task {
                 return true;
             }
             let token_version = self.shared.token_version.load(Ordering::SeqCst);
-            let new_token = token_version != self.token_version;
-            if self.shared.redial.swap(false, Ordering::SeqCst) || new_token {
-                // A new token, or the app says the network changed: dial now.
+            if token_version != self.token_version {
+                // A new token: try it now (the backoff goes on growing if it fails too).
                 self.token_version = token_version;
+                return false;
+            }
+            if self.shared.redial.swap(false, Ordering::SeqCst) {
+                // The app says the network changed: dial now, and from the first delay again.
                 self.backoff.reset();
                 return false;
             }
@@ -450,14 +462,33 @@ impl Task {
     async fn serve(&mut self, mut ws: Ws) -> Ended {
         let mut last_rx = Instant::now();
         let mut last_ping = last_rx;
+        // Set by `reconnect_now`: when the liveness ping went out.
+        let mut probe_since: Option<Instant> = None;
         loop {
             if self.shutting_down() {
                 let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
                 return Ended::Shutdown;
             }
             if self.shared.redial.swap(false, Ordering::SeqCst) {
-                let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
-                return Ended::Redial;
+                // Is this connection still alive on the new network? A ping will say.
+                probe_since = Some(Instant::now());
+                match timeout(
+                    self.config.write_timeout,
+                    ws.send(Message::Ping(Vec::new().into())),
+                )
+                .await
+                {
+                    Ok(Ok(())) => {}
+                    _ => return Ended::Redial,
+                }
+            }
+            if let Some(since) = probe_since {
+                if last_rx > since {
+                    probe_since = None; // it answered: keep it
+                } else if Instant::now() >= since + REDIAL_CHECK {
+                    let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+                    return Ended::Redial;
+                }
             }
             self.report_drops().await;
             // Every write has a deadline: a cloud that stops reading is noticed, not waited on.
@@ -466,7 +497,8 @@ impl Task {
             }
             let quiet_since = last_rx.max(last_ping);
             let ping_at = quiet_since + self.config.ping_interval;
-            let dead_at = last_rx + self.config.liveness_timeout;
+            let dead_at = (last_rx + self.config.liveness_timeout)
+                .min(probe_since.map_or(far_future(), |s| s + REDIAL_CHECK));
             if Instant::now() >= dead_at {
                 return Ended::Lost(
                     format!(

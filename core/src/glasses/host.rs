@@ -90,6 +90,7 @@ pub fn host_link_with(
             in_flight: VecDeque::new(),
             waiting: VecDeque::new(),
             write_errors: VecDeque::new(),
+            timed_out: 0,
         },
         HostLinkHandle { tx, up, dialect },
     )
@@ -108,6 +109,9 @@ pub struct HostLink {
     waiting: VecDeque<Vec<u8>>,
     /// Failures of paced writes, reported at the next send.
     write_errors: VecDeque<String>,
+    /// Writes counted done by the timeout whose completion may still come: that many late
+    /// completions free nothing.
+    timed_out: usize,
 }
 
 impl std::fmt::Debug for HostLink {
@@ -152,6 +156,7 @@ impl HostLink {
     fn reset_window(&mut self) {
         self.in_flight.clear();
         self.waiting.clear();
+        self.timed_out = 0;
     }
 }
 
@@ -199,12 +204,19 @@ impl GlassesLink for HostLink {
                         }
                     } => {
                         self.in_flight.pop_front();
+                        self.timed_out += 1;
                         tracing::warn!("the app did not report a write done in time; going on");
                         self.flush();
                         continue;
                     }
                 };
                 match event? {
+                    // Without a window there is nothing to pace; a completion for a write the
+                    // timeout already let go, or with nothing in flight (an old connection's,
+                    // another characteristic's), frees nothing.
+                    HostEvent::Written(_) if self.config.write_window == 0 => {}
+                    HostEvent::Written(_) if self.timed_out > 0 => self.timed_out -= 1,
+                    HostEvent::Written(_) if self.in_flight.is_empty() => {}
                     HostEvent::Written(result) => {
                         self.in_flight.pop_front();
                         if let Err(e) = result {

@@ -115,7 +115,8 @@ public final class MentraBridgeClient {
     public func close() { bridge.shutdown() }
 }
 
-private final class Listener: BridgeListener {
+// The closures are the AsyncStream's continuation, which is thread-safe.
+private final class Listener: BridgeListener, @unchecked Sendable {
     private let deliver: (BridgeUpdate) -> Void
     private let closed: () -> Void
     init(deliver: @escaping (BridgeUpdate) -> Void, closed: @escaping () -> Void) {

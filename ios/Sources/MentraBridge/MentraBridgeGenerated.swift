@@ -657,7 +657,10 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 /**
  * Receives the bridge's updates: first a `Snapshot`, then every change in order. Called on a
- * bridge thread (never the app's main thread, never under a lock); hop to your UI thread.
+ * bridge thread (never under a lock); hop to your UI thread. `on_closed` comes once, last —
+ * with two exceptions: a subscription made after the bridge closed gets it at once, on the
+ * subscribing thread; and when the bridge has to close while an `on_update` is still
+ * blocked in app code (2 s after shutdown), `on_closed` may run while that call returns.
  */
 public protocol BridgeListener: AnyObject, Sendable {
     
@@ -675,7 +678,10 @@ public protocol BridgeListener: AnyObject, Sendable {
 }
 /**
  * Receives the bridge's updates: first a `Snapshot`, then every change in order. Called on a
- * bridge thread (never the app's main thread, never under a lock); hop to your UI thread.
+ * bridge thread (never under a lock); hop to your UI thread. `on_closed` comes once, last —
+ * with two exceptions: a subscription made after the bridge closed gets it at once, on the
+ * subscribing thread; and when the bridge has to close while an `on_update` is still
+ * blocked in app code (2 s after shutdown), `on_closed` may run while that call returns.
  */
 open class BridgeListenerImpl: BridgeListener, @unchecked Sendable {
     fileprivate let handle: UInt64

@@ -37,31 +37,53 @@ import kotlinx.coroutines.withContext
 class MentraBridgeClient private constructor(private val bridge: MentraBridge) : AutoCloseable {
     private val _state = MutableStateFlow(bridge.snapshot())
 
-    /** Set once the app closed this client (the Rust object is released then). */
+    /** Set once the app called [close]. */
     private val released = AtomicBoolean(false)
 
-    /** The current picture, updated from a bridge thread. */
+    /** Set once the bridge said it closed (the state subscription's onClosed). */
+    private val bridgeClosed = AtomicBoolean(false)
+
+    /** Set once the native object is freed: after [close] and after the bridge closed. */
+    private val destroyed = AtomicBoolean(false)
+
+    /** The current picture, updated from a bridge thread; its last value is the closed one. */
     val state: StateFlow<BridgeSnapshot> = _state.asStateFlow()
 
     private val stateSubscription = bridge.subscribe(object : BridgeListener {
         override fun onUpdate(update: BridgeUpdate) {
-            if (!released.get()) _state.value = bridge.snapshot()
+            if (!destroyed.get()) runCatching { bridge.snapshot() }.onSuccess { _state.value = it }
         }
 
-        override fun onClosed() {}
+        override fun onClosed() {
+            bridgeClosed.set(true)
+            releaseIfDone()
+        }
     })
+
+    /** Frees the native object once the app is done with it and the bridge has closed. */
+    private fun releaseIfDone() {
+        if (released.get() && bridgeClosed.get() && destroyed.compareAndSet(false, true)) {
+            bridge.close()
+        }
+    }
 
     /**
      * Every update in order; collecting subscribes, cancelling unsubscribes, and the flow
      * completes when the bridge closes. Overflow policy: [UPDATE_BUFFER] updates are buffered
-     * per collector; a collector slower than that makes the bridge's listener thread wait
-     * (nothing is dropped), and one that falls further behind is resynced by the bridge with a
-     * fresh Snapshot.
+     * per collector and the bridge's threads never wait for a collector; one that falls
+     * further behind gets a fresh Snapshot in place of the updates it missed (state is never
+     * lost; only intermediate updates are).
      */
     val updates: Flow<BridgeUpdate> = callbackFlow {
+        val behind = AtomicBoolean(false)
         val listener = object : BridgeListener {
             override fun onUpdate(update: BridgeUpdate) {
-                trySendBlocking(update)
+                if (behind.get()) {
+                    val snapshot = runCatching { bridge.snapshot() }.getOrNull() ?: return
+                    if (trySend(BridgeUpdate.Snapshot(snapshot)).isSuccess) behind.set(false)
+                    return // the snapshot already holds this update
+                }
+                if (!trySend(update).isSuccess) behind.set(true)
             }
 
             override fun onClosed() {
@@ -69,7 +91,7 @@ class MentraBridgeClient private constructor(private val bridge: MentraBridge) :
             }
         }
         // Collected after close: there is nothing more to say, so the flow just completes.
-        val handle = if (released.get()) null else runCatching { bridge.subscribe(listener) }.getOrNull()
+        val handle = if (destroyed.get()) null else runCatching { bridge.subscribe(listener) }.getOrNull()
         if (handle == null) channel.close()
         awaitClose { handle?.cancel() }
     }.buffer(UPDATE_BUFFER)
@@ -77,8 +99,8 @@ class MentraBridgeClient private constructor(private val bridge: MentraBridge) :
     /** Where the app reports its BLE stack's events ([withHostLink] bridges only). */
     val hostLink: HostLinkHandle? = bridge.hostLink()
 
-    /** True once the bridge has closed, or [close] was called. */
-    val isClosed: Boolean get() = released.get() || bridge.isClosed()
+    /** True once the bridge has closed. */
+    val isClosed: Boolean get() = bridgeClosed.get() || destroyed.get() || runCatching { bridge.isClosed() }.getOrDefault(true)
 
     /** The glasses' Wi-Fi networks, strongest first. */
     suspend fun scanWifi(): List<WifiNetworkRecord> = bridge.scanWifi()
@@ -98,17 +120,18 @@ class MentraBridgeClient private constructor(private val bridge: MentraBridge) :
 
     /** Closes the bridge and suspends until it has (never blocks a thread). */
     suspend fun shutdown() {
-        if (released.get()) return
-        bridge.shutdownAndWait()
+        if (!destroyed.get()) bridge.shutdownAndWait()
         close()
     }
 
-    /** Starts closing the bridge and returns at once; [updates] completes when it has closed. */
+    /**
+     * Starts closing the bridge and returns at once; [state] gets its last value and
+     * [updates] completes when it has closed, and the native object is freed then.
+     */
     override fun close() {
         if (released.getAndSet(true)) return
-        stateSubscription.cancel()
         bridge.shutdown()
-        bridge.close()
+        releaseIfDone()
     }
 
     companion object {

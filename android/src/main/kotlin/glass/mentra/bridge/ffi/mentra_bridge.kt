@@ -1702,7 +1702,10 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 
 /**
  * Receives the bridge's updates: first a `Snapshot`, then every change in order. Called on a
- * bridge thread (never the app's main thread, never under a lock); hop to your UI thread.
+ * bridge thread (never under a lock); hop to your UI thread. `on_closed` comes once, last —
+ * with two exceptions: a subscription made after the bridge closed gets it at once, on the
+ * subscribing thread; and when the bridge has to close while an `on_update` is still
+ * blocked in app code (2 s after shutdown), `on_closed` may run while that call returns.
  */
 public interface BridgeListener {
     
@@ -1722,7 +1725,10 @@ public interface BridgeListener {
 
 /**
  * Receives the bridge's updates: first a `Snapshot`, then every change in order. Called on a
- * bridge thread (never the app's main thread, never under a lock); hop to your UI thread.
+ * bridge thread (never under a lock); hop to your UI thread. `on_closed` comes once, last —
+ * with two exceptions: a subscription made after the bridge closed gets it at once, on the
+ * subscribing thread; and when the bridge has to close while an `on_update` is still
+ * blocked in app code (2 s after shutdown), `on_closed` may run while that call returns.
  */
 open class BridgeListenerImpl: Disposable, AutoCloseable, BridgeListener
 {
