@@ -57,6 +57,10 @@ pub(crate) struct DemoArgs {
     /// Mentra Live firmware (K900 JSON, Wire v2, the controller lease).
     #[arg(long, value_enum, default_value_t = crate::GlassesChoice::Sim)]
     glasses: crate::GlassesChoice,
+    /// Write the bridge's flight recorder (redacted) to FILE at the end; read it with
+    /// `mentra-bridge diagnose FILE`.
+    #[arg(long, value_name = "FILE")]
+    record: Option<std::path::PathBuf>,
 }
 
 const TOKEN: &str = "demo-core-token";
@@ -197,6 +201,7 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
 
     // Let the last events print, then stop the bridge on a plain thread (it owns a runtime).
     tokio::time::sleep(Duration::from_millis(100)).await;
+    crate::diagnose::save(&bridge.handle(), args.record.as_deref());
     let _ = tokio::task::spawn_blocking(move || bridge.shutdown()).await;
     let _ = tokio::time::timeout(Duration::from_secs(2), watcher).await;
     drop(glasses);

@@ -29,6 +29,10 @@ pub(crate) struct LinkArgs {
     /// firmware). Default: found from the BLE service; mentra-proto over TCP and sim.
     #[arg(long, value_enum)]
     dialect: Option<crate::DialectArg>,
+    /// Write the bridge's flight recorder (redacted) to FILE on exit; read it with
+    /// `mentra-bridge diagnose FILE`.
+    #[arg(long, value_name = "FILE", global = true)]
+    record: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +120,7 @@ struct Connected {
     bridge: Bridge,
     handle: BridgeHandle,
     printer: Printer,
+    record: Option<std::path::PathBuf>,
     _sim: Option<GlassesHandle>,
 }
 
@@ -157,6 +162,7 @@ async fn connect(args: &LinkArgs) -> Result<Connected, String> {
                 bridge,
                 handle,
                 printer,
+                record: args.record.clone(),
                 _sim: sim,
             });
         }
@@ -190,6 +196,7 @@ async fn connect(args: &LinkArgs) -> Result<Connected, String> {
 
 impl Connected {
     async fn close(self) {
+        crate::diagnose::save(&self.handle, self.record.as_deref());
         let _ = tokio::task::spawn_blocking(move || self.bridge.shutdown()).await;
     }
 }

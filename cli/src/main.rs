@@ -5,6 +5,7 @@
 
 mod conformance;
 mod demo;
+mod diagnose;
 mod glasses_cmd;
 mod link;
 mod print;
@@ -50,6 +51,9 @@ enum Command {
     /// Check a glasses implementation against the firmware contract (proto/README.md):
     /// PASS/FAIL per check with the evidence, and a JSON report.
     Conformance(conformance::ConformanceArgs),
+    /// Read a diagnostics export (`--record FILE`, or an app's exportDiagnostics): its
+    /// timeline, and whether it breaks the behaviour contract.
+    Diagnose(diagnose::DiagnoseArgs),
 }
 
 /// A generation of the MentraOS cloud's stream protocol.
@@ -140,6 +144,7 @@ fn main() -> ExitCode {
         Command::Wifi(c) => runtime.block_on(glasses_cmd::wifi(c)),
         Command::Watch(args) => runtime.block_on(glasses_cmd::watch(args)),
         Command::Conformance(args) => runtime.block_on(conformance::run(args)),
+        Command::Diagnose(args) => diagnose::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

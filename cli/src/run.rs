@@ -44,6 +44,10 @@ pub(crate) struct RunArgs {
     /// 2026 (`stream_status`) or 2025 (`rtmp_stream_status`).
     #[arg(long, value_enum, default_value_t = crate::Protocol::P2026)]
     protocol: crate::Protocol,
+    /// Write the bridge's flight recorder (redacted) to FILE on exit; read it with
+    /// `mentra-bridge diagnose FILE`.
+    #[arg(long, value_name = "FILE")]
+    record: Option<std::path::PathBuf>,
 }
 
 pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
@@ -83,6 +87,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
             }
         }
     }
+    crate::diagnose::save(&bridge.handle(), args.record.as_deref());
     let _ = tokio::task::spawn_blocking(move || bridge.shutdown()).await;
     tokio::time::sleep(Duration::from_millis(10)).await;
     drop(glasses);

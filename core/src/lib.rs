@@ -29,6 +29,7 @@
 pub mod bridge;
 pub mod cloud;
 mod deadline;
+pub mod diag;
 #[cfg(test)]
 mod firmware_page;
 pub mod glasses;

@@ -28,6 +28,8 @@ pub struct BridgeConfig {
     /// Events buffered per subscriber before a slow one is resynced with a snapshot.
     /// Default 256.
     pub event_capacity: usize,
+    /// What the flight recorder keeps. Default the last 5,000 entries or 10 minutes.
+    pub recorder: crate::diag::RecorderConfig,
 }
 
 impl Default for BridgeConfig {
@@ -41,6 +43,7 @@ impl Default for BridgeConfig {
             health: HealthConfig::default(),
             worker_threads: 2,
             event_capacity: 256,
+            recorder: crate::diag::RecorderConfig::default(),
         }
     }
 }

@@ -47,6 +47,23 @@ impl BridgeHandle {
         self.publisher.state()
     }
 
+    /// The flight recorder as JSON Lines (a header line, then one entry per line, redacted):
+    /// attach it to a bug report; `mentra-bridge diagnose FILE` reads it.
+    pub fn export_diagnostics(&self) -> String {
+        self.publisher.export_diagnostics()
+    }
+
+    /// The recorder's entries from sequence number `from` on (0: all kept), and the next
+    /// sequence number: for a reader that follows the trace as it grows.
+    pub fn diagnostics_since(&self, from: u64) -> (Vec<crate::diag::Entry>, u64) {
+        self.publisher.diagnostics_since(from)
+    }
+
+    /// Bytes the flight recorder holds now.
+    pub fn diagnostics_memory(&self) -> usize {
+        self.publisher.diagnostics_memory()
+    }
+
     /// Sizes of the bridge's queues and maps, as of its last step.
     pub fn internals(&self) -> Internals {
         *self
@@ -166,7 +183,7 @@ pub fn spawn(
         (Some(c), events)
     };
     let (tx, rx) = mpsc::channel(8);
-    let publisher = Publisher::new(config.event_capacity);
+    let publisher = Publisher::with_recorder(config.event_capacity, config.recorder);
     let (stopped_tx, stopped_rx) = watch::channel(false);
     let internals = Arc::new(std::sync::Mutex::new(Internals::default()));
     let driver = Driver {

@@ -29,6 +29,8 @@ use crate::stream::{
 use crate::wire::proto::{ThermalState, glasses_to_phone::Body as G};
 use std::sync::Arc;
 
+use crate::diag::What;
+
 /// Requests from the bridge's handle to its loop.
 pub(crate) enum Command {
     Shutdown,
@@ -118,6 +120,11 @@ impl Driver {
                     },
                     _ = sleep_or_never(deadline) => {
                         let now = now();
+                        if let Some((timer, at)) = self.supervisor.next_timer() {
+                            if at <= now {
+                                self.publisher.record(What::Timer { name: format!("{timer:?}") });
+                            }
+                        }
                         self.session.handle_timeout(now);
                         self.health.handle_timeout(now);
                         self.supervisor.handle_timeout(now);
@@ -158,6 +165,15 @@ impl Driver {
             }
             CloudEvent::Command(c) => {
                 trace!(?c, "cloud command");
+                let (msg, stream_id) = match &c {
+                    crate::stream::StreamCommand::Start(s) => ("start_stream", &s.stream_id),
+                    crate::stream::StreamCommand::Stop(s) => ("stop_stream", &s.stream_id),
+                    crate::stream::StreamCommand::KeepAlive(k) => ("keep_stream_alive", &k.stream_id),
+                };
+                self.publisher.record(What::CloudIn {
+                    msg: msg.to_owned(),
+                    stream_id: Some(stream_id.clone()),
+                });
                 self.supervisor.handle_input(now(), StreamInput::Cloud(c));
             }
             CloudEvent::Generation(g) => debug!(?g, "cloud generation"),
@@ -243,19 +259,27 @@ impl Driver {
             while let Some(out) = self.supervisor.poll_output() {
                 moved = true;
                 match out {
-                    StreamOutput::ToGlasses(cmd) => match self.session.send(now(), cmd.body) {
-                        Ok(id) => {
-                            self.in_flight.insert(id, (cmd.stream_id, cmd.kind));
+                    StreamOutput::ToGlasses(cmd) => {
+                        match self.session.send(now(), cmd.body.clone()) {
+                            Ok(id) => {
+                                self.publisher.record(What::GlassesOut {
+                                    msg: phone_body_name(&cmd.body).to_owned(),
+                                    message_id: id,
+                                    size: cmd.body.encoded_len(),
+                                    stream_id: Some(cmd.stream_id.clone()),
+                                });
+                                self.in_flight.insert(id, (cmd.stream_id, cmd.kind));
+                            }
+                            Err(e) => self.supervisor.handle_input(
+                                now(),
+                                StreamInput::CommandFailed {
+                                    stream_id: cmd.stream_id,
+                                    kind: cmd.kind,
+                                    reason: CommandFailure::NotSent(e),
+                                },
+                            ),
                         }
-                        Err(e) => self.supervisor.handle_input(
-                            now(),
-                            StreamInput::CommandFailed {
-                                stream_id: cmd.stream_id,
-                                kind: cmd.kind,
-                                reason: CommandFailure::NotSent(e),
-                            },
-                        ),
-                    },
+                    }
                     StreamOutput::ToCloud(report) => self.to_cloud(report.into()),
                     StreamOutput::Event(StreamEvent::Status(update)) => {
                         info!(stream = %update.stream_id, state = %update.state, problem = ?update.problem.map(|p| p.code()), "stream");
@@ -391,6 +415,31 @@ impl Driver {
     }
 
     fn on_glasses_message(&mut self, now: std::time::Instant, incoming: Incoming) {
+        let (stream_id, state) = match &incoming.body {
+            G::StreamStatus(s) => (
+                Some(s.stream_id.clone()),
+                Some(
+                    crate::wire::proto::StreamState::try_from(s.state).map_or_else(
+                        |_| format!("unknown {}", s.state),
+                        |st| {
+                            st.as_str_name()
+                                .trim_start_matches("STREAM_STATE_")
+                                .to_ascii_lowercase()
+                        },
+                    ),
+                ),
+            ),
+            G::KeepAliveAck(a) => (Some(a.stream_id.clone()), None),
+            _ => (None, None),
+        };
+        self.publisher.record(What::GlassesIn {
+            msg: crate::glasses::body_name(&incoming.body).to_owned(),
+            message_id: incoming.message_id,
+            reply_to: incoming.reply_to,
+            size: incoming.body.encoded_len(),
+            stream_id,
+            state,
+        });
         if incoming.reply_to != 0 {
             self.in_flight.remove(&incoming.reply_to);
         }
@@ -582,6 +631,20 @@ impl Driver {
 
     fn to_cloud(&self, message: Outgoing) {
         trace!(?message, "to cloud");
+        let (stream_id, status) = match &message {
+            Outgoing::StreamStatus(s) => (Some(s.stream_id.clone()), Some(s.status.clone())),
+            Outgoing::KeepAliveAck(a) => (Some(a.stream_id.clone()), None),
+            Outgoing::ConnectionState(c) => (None, Some(c.status.clone())),
+            Outgoing::Battery(_) => (None, None),
+        };
+        self.publisher.record(What::CloudOut {
+            // The model's names (the cloud's generation only renders them).
+            msg: message
+                .type_name(crate::cloud::CloudGeneration::V2026)
+                .to_owned(),
+            stream_id,
+            status,
+        });
         let Some(cloud) = &self.cloud else { return };
         if let Err(e) = cloud.send(message) {
             warn!("message for the cloud not queued: {e}");
@@ -611,5 +674,24 @@ async fn sleep_or_never(deadline: Option<Instant>) {
     match deadline {
         Some(at) => sleep_until(at).await,
         None => pending().await,
+    }
+}
+
+/// A short name for a phone body, for the flight recorder.
+fn phone_body_name(body: &crate::wire::proto::phone_to_glasses::Body) -> &'static str {
+    use crate::wire::proto::phone_to_glasses::Body as P;
+    match body {
+        P::StartStream(_) => "start_stream",
+        P::StopStream(_) => "stop_stream",
+        P::KeepStreamAlive(_) => "keep_stream_alive",
+        P::GetStreamStatus(_) => "get_stream_status",
+        P::SetStreamBitrate(_) => "set_stream_bitrate",
+        P::Hello(_) => "hello",
+        P::Ping(_) => "ping",
+        P::Ack(_) => "ack",
+        P::GetBattery(_) => "get_battery",
+        P::SetWifiCredentials(_) => "set_wifi_credentials",
+        P::WifiScanRequest(_) => "wifi_scan_request",
+        P::GetWifiStatus(_) => "get_wifi_status",
     }
 }

@@ -37,6 +37,10 @@ struct Args {
     /// Print the whole trace of every seed run.
     #[arg(long)]
     trace: bool,
+    /// With --seed: write the bridge's flight recorder of a failing run to FILE (what a user
+    /// would attach to a bug report; `mentra-bridge diagnose FILE` reads it).
+    #[arg(long, value_name = "FILE", requires = "seed")]
+    export_trace: Option<std::path::PathBuf>,
     /// Lines of trace shown before a violation.
     #[arg(long, default_value_t = 80)]
     tail: usize,
@@ -158,6 +162,12 @@ fn main() -> ExitCode {
             "  replay: cargo run --release -p mentra-sim --bin mentra-simulate -- --seed {} --minutes {} --trace",
             o.seed, args.minutes
         );
+        if let (Some(path), Some(export)) = (&args.export_trace, &o.diagnostics) {
+            match std::fs::write(path, export) {
+                Ok(()) => println!("  the bridge's flight recorder: {}", path.display()),
+                Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+            }
+        }
         if !args.trace {
             let cut = o.trace.len().saturating_sub(args.tail);
             println!(

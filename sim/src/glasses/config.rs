@@ -94,6 +94,8 @@ pub struct Defects {
     pub silent_after_hello: bool,
     /// Message ids start at 0 after a connect instead of 1.
     pub ids_from_zero: bool,
+    /// A stop is acknowledged and ignored: the camera goes on streaming (an orphan stream).
+    pub ignores_stop: bool,
 }
 
 /// What the simulated RTMP connection does once streaming.

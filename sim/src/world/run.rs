@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use mentra_bridge::bridge::spawn;
 use mentra_bridge::cloud::{BackoffConfig, CloudConfig, CloudGeneration};
+use mentra_bridge::diag::TraceChecker;
 use mentra_bridge::glasses::GlassesLink;
 use mentra_bridge::{BridgeConfig, BridgeEvent, BridgeHandle, Redacted};
 use tokio::time::{Instant, sleep_until};
@@ -47,6 +48,9 @@ pub struct Outcome {
     pub trace: Vec<String>,
     /// Actions played.
     pub actions: usize,
+    /// The bridge's flight recorder, exported, when the run broke an invariant (what a user
+    /// would attach to a bug report: `mentra-bridge diagnose` reads it).
+    pub diagnostics: Option<String>,
 }
 
 /// A fault to undo later.
@@ -70,6 +74,11 @@ struct World {
     app: Option<Arc<AppStack>>,
     model: CloudModel,
     checker: Checker,
+    /// The trace invariants, over the bridge's own flight recorder (the code `mentra-bridge
+    /// diagnose` runs on an exported trace).
+    trace_checker: TraceChecker,
+    /// The recorder entry the trace checker reads next.
+    trace_seq: u64,
     trace: Vec<String>,
     undo: Vec<(Instant, Undo)>,
     /// The world's own fault flags (counters: faults overlap).
@@ -101,6 +110,7 @@ pub fn run(schedule: &Schedule) -> Outcome {
                 virtual_time: Duration::ZERO,
                 trace: Vec::new(),
                 actions: 0,
+                diagnostics: None,
             };
         }
     };
@@ -146,6 +156,7 @@ async fn play(schedule: &Schedule) -> Outcome {
             mentra_bridge::wire::PROTOCOL_VERSION
         },
         seed: schedule.seed,
+        defects: s.defects,
         ..Default::default()
     };
     let live = |firmware| LiveSimConfig {
@@ -198,6 +209,7 @@ async fn play(schedule: &Schedule) -> Outcome {
                 virtual_time: Duration::ZERO,
                 trace: Vec::new(),
                 actions: 0,
+                diagnostics: None,
             };
         }
     };
@@ -219,6 +231,8 @@ async fn play(schedule: &Schedule) -> Outcome {
             s.incompatible,
         )
         .firmware_throttles(s.glasses != GlassesKind::Proto),
+        trace_checker: TraceChecker::new(),
+        trace_seq: 0,
         cloud,
         bridge,
         glasses,
@@ -342,6 +356,8 @@ async fn play(schedule: &Schedule) -> Outcome {
             .checker
             .quiescent(now, &camera, &world.model, &snapshot);
     }
+    let diagnostics =
+        (!world.checker.violations().is_empty()).then(|| world.bridge.export_diagnostics());
     world.bridge.shutdown().await;
     Outcome {
         seed: schedule.seed,
@@ -349,6 +365,7 @@ async fn play(schedule: &Schedule) -> Outcome {
         virtual_time: Instant::now().saturating_duration_since(t0),
         trace: world.trace,
         actions: played,
+        diagnostics,
     }
 }
 
@@ -416,6 +433,24 @@ impl World {
         let before = self.checker.violations().len();
         self.checker.bridge_event(now, e);
         self.note_new_violations(before);
+        self.follow_trace();
+    }
+
+    /// Feeds what the bridge recorded since last time to the trace invariants.
+    fn follow_trace(&mut self) {
+        let (entries, next) = self.bridge.diagnostics_since(self.trace_seq);
+        self.trace_seq = next;
+        for entry in &entries {
+            if let Some(v) = self.trace_checker.observe(entry) {
+                let v = Violation {
+                    at: Duration::from_millis(v.t_ms),
+                    rule: v.rule,
+                    what: v.what,
+                };
+                self.note(format!("VIOLATION {}: {}", v.rule, v.what));
+                self.checker.push(v);
+            }
+        }
     }
 
     fn note_new_violations(&mut self, before: usize) {
@@ -429,6 +464,7 @@ impl World {
     }
 
     fn sample(&mut self, now: Instant) {
+        self.follow_trace();
         let camera = self.glasses.camera();
         if camera.phase != self.last_camera.phase || camera.stream_id != self.last_camera.stream_id
         {

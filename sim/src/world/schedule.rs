@@ -230,6 +230,8 @@ pub struct WorldSettings {
     pub incompatible: bool,
     /// What the glasses are: our protobuf firmware, or Mentra Live firmware of 2025 or 2026.
     pub glasses: GlassesKind,
+    /// Deliberate firmware defects (never drawn: set by tests that need a failing world).
+    pub defects: crate::glasses::Defects,
 }
 
 /// The glasses firmware of a world.
@@ -279,6 +281,7 @@ pub fn draw(seed: u64, active: Duration) -> Schedule {
         stop_delay: Duration::from_millis(pick(&mut rng, &[50, 200, 1500])),
         incompatible: rng.chance(0.02),
         glasses: GlassesKind::Proto,
+        defects: crate::glasses::Defects::default(),
     };
     // Drawn apart, so a seed's world is otherwise what it was before the dialect existed.
     let mut dialect_rng = SeededRng::new(seed ^ 0x4c49_5645_6469_616c);
