@@ -109,8 +109,27 @@ fn describe(event: &BridgeEvent) -> Option<(&'static str, String)> {
             },
         ),
         BridgeEvent::Warning(w) => ("warning", format!("{} [{}]", w.message, w.code)),
+        BridgeEvent::LinkQuality(q) => ("link", link_line(q)),
         _ => return None,
     })
+}
+
+fn link_line(q: &mentra_bridge::bridge::LinkQuality) -> String {
+    let ms = |v: Option<u32>| v.map_or_else(|| "–".to_owned(), |v| format!("{v} ms"));
+    let mut line = format!(
+        "glasses rtt {}, {} resent, {} dropped, {} reconnects; cloud rtt {}, {} reconnects, {} queued",
+        ms(q.glasses_rtt_ms),
+        q.glasses_retransmissions,
+        q.glasses_reassembly_drops,
+        q.glasses_reconnects,
+        ms(q.cloud_rtt_ms),
+        q.cloud_reconnects,
+        q.cloud_outbox
+    );
+    if let Some(r) = &q.last_disconnect_reason {
+        line.push_str(&format!(" · last drop: {r}"));
+    }
+    line
 }
 
 fn stream_line(u: &StreamUpdate) -> String {

@@ -186,3 +186,38 @@ async fn the_ring_keeps_its_bounds_by_count_and_by_age() {
     let span = entries.last().unwrap().t_ms - entries.first().unwrap().t_ms;
     assert!(span <= 30_000, "nothing older than 30 s kept: {span} ms");
 }
+
+/// The band the glasses round trip may read above the link's own delay: the glasses answer at
+/// once in the simulator, so what is left is the bridge's own scheduling (documented in README,
+/// "Diagnostics").
+const RTT_BAND_MS: u32 = 10;
+
+#[tokio::test(start_paused = true)]
+async fn the_glasses_round_trip_tracks_the_link_and_retransmissions_rise_under_loss() {
+    let rig = virtual_rig(185, quick_glasses(), BridgeConfig::default());
+    rig.link.set_latency(Duration::from_millis(20));
+    live(&rig, "sq", "app").await;
+    for i in 0..6 {
+        cloud_keep_alive(&rig.cloud, "sq", &format!("q{i}")).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let q = rig.bridge.state().link;
+    let rtt = q.glasses_rtt_ms.expect("a round trip was timed");
+    assert!(
+        (40..=40 + RTT_BAND_MS).contains(&rtt),
+        "20 ms each way reads {rtt} ms"
+    );
+    assert_eq!(q.glasses_retransmissions, 0, "a clean link resends nothing");
+    rig.link.set_loss(0.3);
+    for i in 0..20 {
+        cloud_keep_alive(&rig.cloud, "sq", &format!("l{i}")).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let lossy = rig.bridge.state().link;
+    assert!(
+        lossy.glasses_retransmissions > 0,
+        "loss makes the bridge resend: {lossy:?}"
+    );
+}

@@ -174,6 +174,12 @@ impl MentraBridge {
         self.host.clone()
     }
 
+    /// The flight recorder as JSON Lines: a redacted timeline of the last 10 minutes (or
+    /// 5,000 entries) to attach to a bug report; `mentra-bridge diagnose FILE` reads it.
+    pub fn export_diagnostics(&self) -> String {
+        self.handle.export_diagnostics()
+    }
+
     /// Everything the bridge knows now.
     pub fn snapshot(&self) -> BridgeSnapshot {
         self.handle.state().into()

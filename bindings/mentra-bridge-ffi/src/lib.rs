@@ -15,6 +15,7 @@ mod logging;
 mod records;
 #[cfg(feature = "simulators")]
 mod testing;
+mod version;
 
 pub use bridge::MentraBridge;
 pub use error::MentraError;
@@ -24,3 +25,4 @@ pub use host::{
 pub use listener::{BridgeListener, TaskHandle};
 pub use logging::{LogLevel, LogSink, init_logging};
 pub use records::*;
+pub use version::{VersionInfo, version};

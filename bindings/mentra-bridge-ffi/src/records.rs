@@ -339,6 +339,45 @@ pub struct BridgeSnapshot {
     pub temperature: Option<Temperature>,
     /// Wi-Fi, once reported.
     pub wifi: Option<Wifi>,
+    /// How good the links are.
+    pub link: LinkQualityRecord,
+}
+
+/// How good the links are: what the UI shows next to "connected", and what support asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct LinkQualityRecord {
+    /// Glasses link round trip, smoothed, ms (`None` before the first, and on Mentra Live's
+    /// wire, which has none to time).
+    pub glasses_rtt_ms: Option<u32>,
+    /// Commands sent to the glasses again for want of a reply.
+    pub glasses_retransmissions: u64,
+    /// Partial glasses messages dropped on the link.
+    pub glasses_reassembly_drops: u64,
+    /// Times the glasses link came back after a drop.
+    pub glasses_reconnects: u32,
+    /// Why the glasses link last dropped.
+    pub last_disconnect_reason: Option<String>,
+    /// Cloud round trip of the last WebSocket ping, ms.
+    pub cloud_rtt_ms: Option<u32>,
+    /// Times the cloud connection was made again after the first.
+    pub cloud_reconnects: u32,
+    /// Messages waiting for the cloud.
+    pub cloud_outbox: u32,
+}
+
+impl From<mentra_bridge::bridge::LinkQuality> for LinkQualityRecord {
+    fn from(q: mentra_bridge::bridge::LinkQuality) -> Self {
+        Self {
+            glasses_rtt_ms: q.glasses_rtt_ms,
+            glasses_retransmissions: q.glasses_retransmissions,
+            glasses_reassembly_drops: q.glasses_reassembly_drops,
+            glasses_reconnects: q.glasses_reconnects,
+            last_disconnect_reason: q.last_disconnect_reason,
+            cloud_rtt_ms: q.cloud_rtt_ms,
+            cloud_reconnects: q.cloud_reconnects,
+            cloud_outbox: q.cloud_outbox,
+        }
+    }
 }
 
 impl From<BridgeState> for BridgeSnapshot {
@@ -351,6 +390,7 @@ impl From<BridgeState> for BridgeSnapshot {
             battery: s.battery.map(Into::into),
             temperature: s.temperature.map(Into::into),
             wifi: s.wifi.map(Into::into),
+            link: s.link.into(),
         }
     }
 }
@@ -418,6 +458,11 @@ pub enum BridgeUpdate {
         /// For a fatal stop: what happened.
         reason: Option<String>,
     },
+    /// The links' quality changed (at most every 5 s).
+    LinkQuality {
+        /// The new figures.
+        link: LinkQualityRecord,
+    },
 }
 
 impl BridgeUpdate {
@@ -450,6 +495,7 @@ impl BridgeUpdate {
                 fatal: true,
                 reason: Some(reason),
             },
+            BridgeEvent::LinkQuality(q) => Self::LinkQuality { link: q.into() },
             _ => return None,
         })
     }

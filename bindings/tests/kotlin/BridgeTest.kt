@@ -67,6 +67,9 @@ class BridgeTest {
             assertTrue(cloud.stopStream("skt1"))
             waitFor("stopped") { StreamStateKind.STOPPED in states() }
             assertTrue(states().indexOf(StreamStateKind.STREAMING) < states().indexOf(StreamStateKind.STOPPED))
+            val export = bridge.exportDiagnostics()
+            assertTrue(export.contains("\"kind\":\"stream\"") && export.contains("skt1"), "the recorder has the stream")
+            assertTrue(!export.contains("kt-token") && !export.contains("skt1-key"), "and no secret")
             assertTrue(updates.first() is BridgeUpdate.Snapshot)
             assertTrue(Thread.currentThread().name !in threads)
         } finally {

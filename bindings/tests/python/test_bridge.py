@@ -445,6 +445,37 @@ def test_a_listener_that_throws_keeps_its_subscription():
         bridge.shutdown()
 
 
+def test_version_says_what_the_library_is():
+    v = mb.version()
+    assert v.library and v.git_revision
+    assert v.protocol_version == 1
+    assert v.dialects == ["mentra-proto", "mentra-live"]
+    assert "simulators" in v.features and v.cloud_generations == ["2025", "2026"]
+
+
+def test_the_diagnostics_export_and_link_quality_after_a_stream():
+    cloud = mb.SimulatedCloud()
+    bridge = bridge_with(cloud)
+    rec = Recorder()
+    handle = bridge.subscribe(rec)
+    try:
+        assert cloud.wait_connected(10)
+        assert cloud.start_stream("spydiag")
+        wait(lambda: ("spydiag", mb.StreamStateKind.STREAMING) in rec.streams(), what="streaming")
+        assert cloud.stop_stream("spydiag")
+        wait(lambda: ("spydiag", mb.StreamStateKind.STOPPED) in rec.streams(), what="stopped")
+        wait(lambda: bridge.snapshot().link.glasses_rtt_ms is not None, what="a glasses round trip")
+        assert any(isinstance(u, mb.BridgeUpdate.LINK_QUALITY) for u in rec.updates)
+        export = bridge.export_diagnostics()
+        lines = export.splitlines()
+        assert '"format":"mentra-bridge-diagnostics"' in lines[0]
+        assert any('"kind":"stream"' in l and "spydiag" in l and '"state":"stopped"' in l for l in lines)
+        assert "spydiag-key" not in export and "py-token" not in export, "no secret in the export"
+    finally:
+        handle.cancel()
+        bridge.shutdown()
+
+
 def test_gatt_profiles_of_both_dialects_are_exported():
     profiles = mb.gatt_profiles()
     assert [p.dialect for p in profiles] == [mb.GlassesDialect.MENTRA_PROTO,

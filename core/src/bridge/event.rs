@@ -43,6 +43,29 @@ pub enum GlassesConnectionState {
     },
 }
 
+/// How good the links are: what the UI shows next to "connected", and what support asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkQuality {
+    /// Glasses link round trip, smoothed, ms (from replies to commands sent once and from
+    /// pongs; `None` before the first, and on Mentra Live's wire, which has none to time).
+    pub glasses_rtt_ms: Option<u32>,
+    /// Commands sent to the glasses again for want of a reply.
+    pub glasses_retransmissions: u64,
+    /// Partial glasses messages dropped (loss, duplicates, reordering on the link).
+    pub glasses_reassembly_drops: u64,
+    /// Times the glasses link came back after a drop.
+    pub glasses_reconnects: u32,
+    /// Why the glasses link last dropped.
+    pub last_disconnect_reason: Option<String>,
+    /// Cloud round trip of the last WebSocket ping, ms (the bridge pings after 15 s without a
+    /// frame from the cloud; `None` until one is answered).
+    pub cloud_rtt_ms: Option<u32>,
+    /// Times the cloud connection was made again after the first.
+    pub cloud_reconnects: u32,
+    /// Messages waiting for the cloud.
+    pub cloud_outbox: u32,
+}
+
 /// A battery reading from the glasses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatteryReading {
@@ -148,4 +171,6 @@ pub enum BridgeEvent {
     Warning(Warning),
     /// The bridge stopped. Always the last event: the subscription ends after it.
     Stopped(StopCause),
+    /// The links' quality changed (at most every 5 s).
+    LinkQuality(LinkQuality),
 }

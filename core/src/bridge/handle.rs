@@ -203,6 +203,7 @@ pub fn spawn(
         last_write_warning: None,
         last_thermal: None,
         last_stats_temperature: None,
+        links: super::runloop::LinkCounters::default(),
     };
     let ended = Arc::clone(&publisher);
     tokio::spawn(async move {

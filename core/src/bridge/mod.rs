@@ -13,8 +13,8 @@ mod wifi;
 pub use config::BridgeConfig;
 pub use error::BridgeError;
 pub use event::{
-    BatteryReading, BridgeEvent, CloudConnectionState, GlassesConnectionState, StopCause,
-    TemperatureReading, ThermalLevel, Warning, WifiInfo,
+    BatteryReading, BridgeEvent, CloudConnectionState, GlassesConnectionState, LinkQuality,
+    StopCause, TemperatureReading, ThermalLevel, Warning, WifiInfo,
 };
 pub use handle::{Bridge, BridgeHandle, spawn};
 #[cfg(test)]

@@ -204,9 +204,10 @@ fn recorded(before: &BridgeState, event: &BridgeEvent) -> Option<What> {
                 StopCause::Fatal(why) => Some(why.clone()),
             },
         }),
-        BridgeEvent::Snapshot(_) | BridgeEvent::KeepAliveAcked { .. } | BridgeEvent::Wifi(_) => {
-            None
-        }
+        BridgeEvent::Snapshot(_)
+        | BridgeEvent::KeepAliveAcked { .. }
+        | BridgeEvent::Wifi(_)
+        | BridgeEvent::LinkQuality(_) => None,
     }
 }
 

@@ -10,8 +10,8 @@ use tokio::time::{Instant, sleep_until};
 use tracing::{Instrument, debug, info, info_span, trace, warn};
 
 use super::event::{
-    BatteryReading, BridgeEvent, CloudConnectionState, GlassesConnectionState, TemperatureReading,
-    ThermalLevel, Warning, WifiInfo,
+    BatteryReading, BridgeEvent, CloudConnectionState, GlassesConnectionState, LinkQuality,
+    TemperatureReading, ThermalLevel, Warning, WifiInfo,
 };
 use super::publisher::Publisher;
 use super::wifi::{Responder, WifiRequest, WifiRequests};
@@ -66,7 +66,22 @@ pub(crate) struct Driver {
     pub(crate) last_thermal: Option<std::time::Instant>,
     /// When a temperature from stream stats was last published.
     pub(crate) last_stats_temperature: Option<std::time::Instant>,
+    /// Link counters the session does not keep: glasses link ups, cloud connections, the last
+    /// glasses drop's reason.
+    pub(crate) links: LinkCounters,
 }
+
+/// What the run loop counts for [`LinkQuality`].
+#[derive(Debug, Default)]
+pub(crate) struct LinkCounters {
+    glasses_ups: u32,
+    last_down: Option<String>,
+    /// What was published last, and when.
+    published: Option<(LinkQuality, Instant)>,
+}
+
+/// Link quality is published at most this often.
+const LINK_QUALITY_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn now() -> std::time::Instant {
     // tokio's clock, so a paused test runtime drives the machines in virtual time.
@@ -131,6 +146,7 @@ impl Driver {
                     }
                 }
                 self.drain().await;
+                self.publish_link_quality();
             }
             info!("bridge stopping");
             if let Some(cloud) = &self.cloud {
@@ -199,6 +215,7 @@ impl Driver {
                     .unwrap_or(self.session.dialect());
                 self.session.use_dialect(dialect, now());
                 info!(mtu, %dialect, "glasses link up");
+                self.links.glasses_ups += 1;
                 self.publisher
                     .publish(BridgeEvent::Glasses(GlassesConnectionState::Connecting));
                 SessionInput::LinkUp { mtu }
@@ -220,6 +237,7 @@ impl Driver {
             }
             LinkEvent::Down { reason } => {
                 info!(%reason, "glasses link down");
+                self.links.last_down = Some(reason.clone());
                 // Links report a drop once per outage, so the UI always learns why.
                 self.publisher.publish(BridgeEvent::Glasses(
                     GlassesConnectionState::Disconnected {
@@ -627,6 +645,53 @@ impl Driver {
                 model_name: None,
             },
         })
+    }
+
+    /// The links' quality now.
+    fn link_quality(&self) -> LinkQuality {
+        let stats = self.session.link_stats();
+        let ms = |d: std::time::Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
+        LinkQuality {
+            glasses_rtt_ms: stats.rtt.map(ms),
+            glasses_retransmissions: stats.retransmissions,
+            glasses_reassembly_drops: stats.reassembly_drops,
+            glasses_reconnects: self.links.glasses_ups.saturating_sub(1),
+            last_disconnect_reason: self.links.last_down.clone(),
+            cloud_rtt_ms: self.cloud.as_ref().and_then(CloudClient::rtt).map(ms),
+            cloud_reconnects: self
+                .cloud
+                .as_ref()
+                .map_or(0, |c| c.connections().saturating_sub(1)),
+            cloud_outbox: self
+                .cloud
+                .as_ref()
+                .map_or(0, |c| u32::try_from(c.outbox_len()).unwrap_or(u32::MAX)),
+        }
+    }
+
+    /// Publishes the links' quality when it changed, at most every [`LINK_QUALITY_EVERY`].
+    fn publish_link_quality(&mut self) {
+        let now = Instant::now();
+        if self
+            .links
+            .published
+            .as_ref()
+            .is_some_and(|(_, at)| now.duration_since(*at) < LINK_QUALITY_EVERY)
+        {
+            return;
+        }
+        let quality = self.link_quality();
+        if self
+            .links
+            .published
+            .as_ref()
+            .is_some_and(|(q, _)| *q == quality)
+        {
+            return;
+        }
+        self.publisher
+            .publish(BridgeEvent::LinkQuality(quality.clone()));
+        self.links.published = Some((quality, now));
     }
 
     fn to_cloud(&self, message: Outgoing) {

@@ -44,6 +44,8 @@ pub struct BridgeState {
     pub temperature: Option<TemperatureReading>,
     /// Latest Wi-Fi status.
     pub wifi: Option<WifiInfo>,
+    /// How good the links are.
+    pub link: super::event::LinkQuality,
 }
 
 impl Default for BridgeState {
@@ -56,6 +58,7 @@ impl Default for BridgeState {
             battery: None,
             temperature: None,
             wifi: None,
+            link: super::event::LinkQuality::default(),
         }
     }
 }
@@ -85,6 +88,7 @@ impl BridgeState {
             BridgeEvent::Battery(b) => self.battery = Some(*b),
             BridgeEvent::Temperature(t) => self.temperature = Some(*t),
             BridgeEvent::Wifi(w) => self.wifi = Some(w.clone()),
+            BridgeEvent::LinkQuality(q) => self.link = q.clone(),
         }
     }
 

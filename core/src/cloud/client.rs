@@ -4,7 +4,7 @@
 //! liveness is checked between writes, so a cloud that stops reading is noticed. All protocol
 //! decisions stay in the machines.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -124,6 +124,10 @@ struct Shared {
     redial: AtomicBool,
     /// Bumped by every `update_token`.
     token_version: AtomicU64,
+    /// The last ping's round trip, ms (`u32::MAX`: none yet).
+    rtt_ms: AtomicU32,
+    /// Connections made so far.
+    connects: AtomicU32,
 }
 
 impl Shared {
@@ -182,6 +186,8 @@ impl CloudClient {
             token: Mutex::new(None),
             redial: AtomicBool::new(false),
             token_version: AtomicU64::new(0),
+            rtt_ms: AtomicU32::new(u32::MAX),
+            connects: AtomicU32::new(0),
         });
         let task = Task {
             generation: config.generation,
@@ -239,6 +245,20 @@ impl CloudClient {
     pub fn reconnect_now(&self) {
         self.shared.redial.store(true, Ordering::SeqCst);
         self.shared.wake.notify_one();
+    }
+
+    /// The round trip of the client's last WebSocket ping (sent after 15 s without a frame
+    /// from the cloud), `None` before the first answer.
+    pub fn rtt(&self) -> Option<Duration> {
+        match self.shared.rtt_ms.load(Ordering::Relaxed) {
+            u32::MAX => None,
+            ms => Some(Duration::from_millis(u64::from(ms))),
+        }
+    }
+
+    /// Connections made so far (the first included).
+    pub fn connections(&self) -> u32 {
+        self.shared.connects.load(Ordering::Relaxed)
     }
 
     /// Messages waiting in the outbox.
@@ -347,6 +367,7 @@ impl Task {
                 match timeout(self.config.connect_timeout, self.connect()).await {
                     Ok(Ok(ws)) => {
                         info!(url = %self.target.display, "connected to cloud");
+                        self.shared.connects.fetch_add(1, Ordering::Relaxed);
                         self.emit(CloudEvent::Connected).await;
                         let since = Instant::now();
                         let ended = self.serve(ws).await;
@@ -464,6 +485,8 @@ impl Task {
         let mut last_ping = last_rx;
         // Set by `reconnect_now`: when the liveness ping went out.
         let mut probe_since: Option<Instant> = None;
+        // When the last ping went out, to time its pong.
+        let mut ping_sent: Option<Instant> = None;
         loop {
             if self.shutting_down() {
                 let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
@@ -516,6 +539,12 @@ impl Task {
                     last_rx = Instant::now();
                     match frame {
                         Some(Ok(Message::Text(text))) => self.incoming(text.as_str()).await,
+                        Some(Ok(Message::Pong(_))) => {
+                            if let Some(sent) = ping_sent.take() {
+                                let ms = u32::try_from(last_rx.saturating_duration_since(sent).as_millis()).unwrap_or(u32::MAX - 1);
+                                self.shared.rtt_ms.store(ms, Ordering::Relaxed);
+                            }
+                        }
                         Some(Ok(Message::Ping(_))) => {
                             // tungstenite queued the pong; push it out now.
                             match timeout(self.config.write_timeout, ws.flush()).await {
@@ -543,6 +572,7 @@ impl Task {
                         return Ended::Lost(format!("no answer from the cloud for {:?}", self.config.liveness_timeout), last_rx.elapsed());
                     }
                     last_ping = now;
+                    ping_sent = Some(now);
                     match timeout(self.config.write_timeout, ws.send(Message::Ping(Vec::new().into()))).await {
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => return Ended::Lost(format!("write failed: {e}"), last_rx.elapsed()),

@@ -197,6 +197,21 @@ impl GlassesSession {
         }
     }
 
+    /// How the link is doing (Mentra Live's wire has no round trip to time: `rtt` is `None`).
+    pub fn link_stats(&self) -> super::LinkStats {
+        match &self.machine {
+            Machine::Proto(s) => s.link_stats(),
+            Machine::Live(s) => {
+                let live = s.stats();
+                super::LinkStats {
+                    rtt: None,
+                    retransmissions: live.retransmissions,
+                    reassembly_drops: live.unreadable,
+                }
+            }
+        }
+    }
+
     /// Fires expired timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         match &mut self.machine {

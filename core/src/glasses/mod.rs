@@ -29,6 +29,6 @@ pub use link::{BoxFuture, GlassesLink, LinkEvent};
 pub(crate) use session::HELLO_PAUSE;
 pub(crate) use session::body_name;
 pub use session::{
-    Incoming, Session, SessionConfig, SessionEvent, SessionInput, SessionOutput, Timer,
+    Incoming, LinkStats, Session, SessionConfig, SessionEvent, SessionInput, SessionOutput, Timer,
 };
 pub use tcp::{TCP_MTU, TcpLink, TcpLinkConfig};

@@ -130,6 +130,20 @@ struct Pending {
     encoded: Vec<u8>,
     attempts: u8,
     deadline: Instant,
+    /// When it was first sent (a reply to a command sent once times the round trip).
+    sent: Instant,
+}
+
+/// How the link to the glasses is doing, as the session measures it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Smoothed round-trip time (7/8 old, 1/8 new) from replies to commands sent once and
+    /// from pongs; `None` before the first.
+    pub rtt: Option<std::time::Duration>,
+    /// Commands sent again for want of a reply.
+    pub retransmissions: u64,
+    /// Partial messages the reassembler dropped (loss, duplicates, reordering, timeouts).
+    pub reassembly_drops: u64,
 }
 
 #[derive(Debug)]
@@ -164,6 +178,10 @@ pub struct Session {
     resolved: VecDeque<u32>,
     last_rx: Instant,
     last_ping: Option<Instant>,
+    /// The last ping, to time its pong.
+    ping_out: Option<(u32, Instant)>,
+    /// Round trips and retransmissions so far (this session object's life).
+    stats: LinkStats,
     liveness_reported: bool,
     /// Hellos refused in a row on this link (the retry delay doubles with each).
     hello_refusals: u32,
@@ -185,6 +203,8 @@ impl Session {
             resolved: VecDeque::with_capacity(RESOLVED_MEMORY),
             last_rx: now,
             last_ping: None,
+            ping_out: None,
+            stats: LinkStats::default(),
             liveness_reported: false,
             hello_refusals: 0,
             out: VecDeque::new(),
@@ -207,6 +227,21 @@ impl Session {
     /// Commands awaiting an answer.
     pub fn pending(&self) -> usize {
         self.pending.len()
+    }
+
+    /// How the link is doing: round-trip time, retransmissions, reassembly drops.
+    pub fn link_stats(&self) -> LinkStats {
+        LinkStats {
+            reassembly_drops: self.reassembler.stats().drops,
+            ..self.stats
+        }
+    }
+
+    fn rtt_sample(&mut self, sample: std::time::Duration) {
+        self.stats.rtt = Some(match self.stats.rtt {
+            None => sample,
+            Some(srtt) => (srtt * 7 + sample) / 8,
+        });
     }
 
     /// Feeds what happened on the link.
@@ -295,6 +330,7 @@ impl Session {
                 );
                 self.transmit(&p.encoded);
                 p.attempts += 1;
+                self.stats.retransmissions += 1;
                 p.deadline = now + self.config.ack_timeout;
                 self.pending.insert(id, p);
             } else if let State::ExpectCapabilities { hello_id, mtu } = self.state {
@@ -330,6 +366,7 @@ impl Session {
             } else if now >= self.ping_deadline() {
                 self.last_ping = Some(now);
                 let id = self.take_id();
+                self.ping_out = Some((id, now));
                 let encoded = encode(&PhoneToGlasses {
                     message_id: id,
                     reply_to: 0,
@@ -432,6 +469,7 @@ impl Session {
                 encoded,
                 attempts: 1,
                 deadline: now + self.config.ack_timeout,
+                sent: now,
             },
         );
     }
@@ -508,7 +546,19 @@ impl Session {
             body,
         } = envelope;
         let Some(body) = body else { return };
-        let answered = reply_to != 0 && self.pending.remove(&reply_to).is_some();
+        let pending = if reply_to == 0 {
+            None
+        } else {
+            self.pending.remove(&reply_to)
+        };
+        // Karn: only a command sent once times the round trip; a pong always does.
+        if let Some(p) = pending.as_ref().filter(|p| p.attempts == 1) {
+            self.rtt_sample(now.saturating_duration_since(p.sent));
+        } else if let Some((_, sent)) = self.ping_out.filter(|(id, _)| *id == reply_to) {
+            self.ping_out = None;
+            self.rtt_sample(now.saturating_duration_since(sent));
+        }
+        let answered = pending.is_some();
         let repeat = reply_to != 0 && !answered && self.resolved.contains(&reply_to);
         if answered {
             if self.resolved.len() == RESOLVED_MEMORY {

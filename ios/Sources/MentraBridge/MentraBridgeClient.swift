@@ -95,6 +95,9 @@ public final class MentraBridgeClient {
         }
     }
 
+    /// The flight recorder as JSON Lines (redacted): attach it to a bug report.
+    public func exportDiagnostics() -> String { bridge.exportDiagnostics() }
+
     public func scanWifi() async throws -> [WifiNetworkRecord] { try await bridge.scanWifi() }
     public func wifiStatus() async throws -> Wifi { try await bridge.wifiStatus() }
     public func setWifi(ssid: String, password: String, security: String = "wpa2", allowUnencrypted: Bool = false) async throws {

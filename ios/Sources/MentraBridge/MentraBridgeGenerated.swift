@@ -1633,6 +1633,12 @@ public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
 public protocol MentraBridgeProtocol: AnyObject, Sendable {
     
     /**
+     * The flight recorder as JSON Lines: a redacted timeline of the last 10 minutes (or
+     * 5,000 entries) to attach to a bug report; `mentra-bridge diagnose FILE` reads it.
+     */
+    func exportDiagnostics()  -> String
+    
+    /**
      * Where the app reports its BLE stack's events (bridges built `withHostLink` only).
      */
     func hostLink()  -> HostLinkHandle?
@@ -1781,6 +1787,19 @@ public static func withHostLink(settings: BridgeSettings, transport: HostTranspo
 }
     
 
+    
+    /**
+     * The flight recorder as JSON Lines: a redacted timeline of the last 10 minutes (or
+     * 5,000 entries) to attach to a bug report; `mentra-bridge diagnose FILE` reads it.
+     */
+open func exportDiagnostics() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mentra_bridge_ffi_fn_method_mentrabridge_export_diagnostics(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Where the app reports its BLE stack's events (bridges built `withHostLink` only).
@@ -2359,6 +2378,10 @@ public struct BridgeSnapshot: Equatable, Hashable {
      * Wi-Fi, once reported.
      */
     public var wifi: Wifi?
+    /**
+     * How good the links are.
+     */
+    public var link: LinkQualityRecord
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2384,7 +2407,10 @@ public struct BridgeSnapshot: Equatable, Hashable {
          */temperature: Temperature?, 
         /**
          * Wi-Fi, once reported.
-         */wifi: Wifi?) {
+         */wifi: Wifi?, 
+        /**
+         * How good the links are.
+         */link: LinkQualityRecord) {
         self.cloud = cloud
         self.glasses = glasses
         self.stream = stream
@@ -2392,6 +2418,7 @@ public struct BridgeSnapshot: Equatable, Hashable {
         self.battery = battery
         self.temperature = temperature
         self.wifi = wifi
+        self.link = link
     }
 
     
@@ -2416,7 +2443,8 @@ public struct FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer {
                 streams: FfiConverterSequenceTypeStreamStatus.read(from: &buf), 
                 battery: FfiConverterOptionTypeBattery.read(from: &buf), 
                 temperature: FfiConverterOptionTypeTemperature.read(from: &buf), 
-                wifi: FfiConverterOptionTypeWifi.read(from: &buf)
+                wifi: FfiConverterOptionTypeWifi.read(from: &buf), 
+                link: FfiConverterTypeLinkQualityRecord.read(from: &buf)
         )
     }
 
@@ -2428,6 +2456,7 @@ public struct FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer {
         FfiConverterOptionTypeBattery.write(value.battery, into: &buf)
         FfiConverterOptionTypeTemperature.write(value.temperature, into: &buf)
         FfiConverterOptionTypeWifi.write(value.wifi, into: &buf)
+        FfiConverterTypeLinkQualityRecord.write(value.link, into: &buf)
     }
 }
 
@@ -2563,6 +2592,137 @@ public func FfiConverterTypeGattProfile_lift(_ buf: RustBuffer) throws -> GattPr
 #endif
 public func FfiConverterTypeGattProfile_lower(_ value: GattProfile) -> RustBuffer {
     return FfiConverterTypeGattProfile.lower(value)
+}
+
+
+/**
+ * How good the links are: what the UI shows next to "connected", and what support asks for.
+ */
+public struct LinkQualityRecord: Equatable, Hashable {
+    /**
+     * Glasses link round trip, smoothed, ms (`None` before the first, and on Mentra Live's
+     * wire, which has none to time).
+     */
+    public var glassesRttMs: UInt32?
+    /**
+     * Commands sent to the glasses again for want of a reply.
+     */
+    public var glassesRetransmissions: UInt64
+    /**
+     * Partial glasses messages dropped on the link.
+     */
+    public var glassesReassemblyDrops: UInt64
+    /**
+     * Times the glasses link came back after a drop.
+     */
+    public var glassesReconnects: UInt32
+    /**
+     * Why the glasses link last dropped.
+     */
+    public var lastDisconnectReason: String?
+    /**
+     * Cloud round trip of the last WebSocket ping, ms.
+     */
+    public var cloudRttMs: UInt32?
+    /**
+     * Times the cloud connection was made again after the first.
+     */
+    public var cloudReconnects: UInt32
+    /**
+     * Messages waiting for the cloud.
+     */
+    public var cloudOutbox: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Glasses link round trip, smoothed, ms (`None` before the first, and on Mentra Live's
+         * wire, which has none to time).
+         */glassesRttMs: UInt32?, 
+        /**
+         * Commands sent to the glasses again for want of a reply.
+         */glassesRetransmissions: UInt64, 
+        /**
+         * Partial glasses messages dropped on the link.
+         */glassesReassemblyDrops: UInt64, 
+        /**
+         * Times the glasses link came back after a drop.
+         */glassesReconnects: UInt32, 
+        /**
+         * Why the glasses link last dropped.
+         */lastDisconnectReason: String?, 
+        /**
+         * Cloud round trip of the last WebSocket ping, ms.
+         */cloudRttMs: UInt32?, 
+        /**
+         * Times the cloud connection was made again after the first.
+         */cloudReconnects: UInt32, 
+        /**
+         * Messages waiting for the cloud.
+         */cloudOutbox: UInt32) {
+        self.glassesRttMs = glassesRttMs
+        self.glassesRetransmissions = glassesRetransmissions
+        self.glassesReassemblyDrops = glassesReassemblyDrops
+        self.glassesReconnects = glassesReconnects
+        self.lastDisconnectReason = lastDisconnectReason
+        self.cloudRttMs = cloudRttMs
+        self.cloudReconnects = cloudReconnects
+        self.cloudOutbox = cloudOutbox
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LinkQualityRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLinkQualityRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LinkQualityRecord {
+        return
+            try LinkQualityRecord(
+                glassesRttMs: FfiConverterOptionUInt32.read(from: &buf), 
+                glassesRetransmissions: FfiConverterUInt64.read(from: &buf), 
+                glassesReassemblyDrops: FfiConverterUInt64.read(from: &buf), 
+                glassesReconnects: FfiConverterUInt32.read(from: &buf), 
+                lastDisconnectReason: FfiConverterOptionString.read(from: &buf), 
+                cloudRttMs: FfiConverterOptionUInt32.read(from: &buf), 
+                cloudReconnects: FfiConverterUInt32.read(from: &buf), 
+                cloudOutbox: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LinkQualityRecord, into buf: inout [UInt8]) {
+        FfiConverterOptionUInt32.write(value.glassesRttMs, into: &buf)
+        FfiConverterUInt64.write(value.glassesRetransmissions, into: &buf)
+        FfiConverterUInt64.write(value.glassesReassemblyDrops, into: &buf)
+        FfiConverterUInt32.write(value.glassesReconnects, into: &buf)
+        FfiConverterOptionString.write(value.lastDisconnectReason, into: &buf)
+        FfiConverterOptionUInt32.write(value.cloudRttMs, into: &buf)
+        FfiConverterUInt32.write(value.cloudReconnects, into: &buf)
+        FfiConverterUInt32.write(value.cloudOutbox, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLinkQualityRecord_lift(_ buf: RustBuffer) throws -> LinkQualityRecord {
+    return try FfiConverterTypeLinkQualityRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLinkQualityRecord_lower(_ value: LinkQualityRecord) -> RustBuffer {
+    return FfiConverterTypeLinkQualityRecord.lower(value)
 }
 
 
@@ -2844,6 +3004,125 @@ public func FfiConverterTypeTemperature_lower(_ value: Temperature) -> RustBuffe
 
 
 /**
+ * What this build of the library is.
+ */
+public struct VersionInfo: Equatable, Hashable {
+    /**
+     * The library's version.
+     */
+    public var library: String
+    /**
+     * The git revision it was built from (`unknown` outside a checkout).
+     */
+    public var gitRevision: String
+    /**
+     * Cargo features compiled in (`ble`, `tls`, `oslog`, `simulators`).
+     */
+    public var features: [String]
+    /**
+     * The glasses protocol version it speaks (`proto/`).
+     */
+    public var protocolVersion: UInt32
+    /**
+     * The glasses dialects it speaks.
+     */
+    public var dialects: [String]
+    /**
+     * The MentraOS cloud stream-protocol generations it speaks.
+     */
+    public var cloudGenerations: [String]
+    /**
+     * The diagnostics export format it writes.
+     */
+    public var diagnosticsFormat: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The library's version.
+         */library: String, 
+        /**
+         * The git revision it was built from (`unknown` outside a checkout).
+         */gitRevision: String, 
+        /**
+         * Cargo features compiled in (`ble`, `tls`, `oslog`, `simulators`).
+         */features: [String], 
+        /**
+         * The glasses protocol version it speaks (`proto/`).
+         */protocolVersion: UInt32, 
+        /**
+         * The glasses dialects it speaks.
+         */dialects: [String], 
+        /**
+         * The MentraOS cloud stream-protocol generations it speaks.
+         */cloudGenerations: [String], 
+        /**
+         * The diagnostics export format it writes.
+         */diagnosticsFormat: UInt32) {
+        self.library = library
+        self.gitRevision = gitRevision
+        self.features = features
+        self.protocolVersion = protocolVersion
+        self.dialects = dialects
+        self.cloudGenerations = cloudGenerations
+        self.diagnosticsFormat = diagnosticsFormat
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VersionInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVersionInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VersionInfo {
+        return
+            try VersionInfo(
+                library: FfiConverterString.read(from: &buf), 
+                gitRevision: FfiConverterString.read(from: &buf), 
+                features: FfiConverterSequenceString.read(from: &buf), 
+                protocolVersion: FfiConverterUInt32.read(from: &buf), 
+                dialects: FfiConverterSequenceString.read(from: &buf), 
+                cloudGenerations: FfiConverterSequenceString.read(from: &buf), 
+                diagnosticsFormat: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VersionInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.library, into: &buf)
+        FfiConverterString.write(value.gitRevision, into: &buf)
+        FfiConverterSequenceString.write(value.features, into: &buf)
+        FfiConverterUInt32.write(value.protocolVersion, into: &buf)
+        FfiConverterSequenceString.write(value.dialects, into: &buf)
+        FfiConverterSequenceString.write(value.cloudGenerations, into: &buf)
+        FfiConverterUInt32.write(value.diagnosticsFormat, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVersionInfo_lift(_ buf: RustBuffer) throws -> VersionInfo {
+    return try FfiConverterTypeVersionInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVersionInfo_lower(_ value: VersionInfo) -> RustBuffer {
+    return FfiConverterTypeVersionInfo.lower(value)
+}
+
+
+/**
  * The glasses' Wi-Fi.
  */
 public struct Wifi: Equatable, Hashable {
@@ -3097,6 +3376,14 @@ public enum BridgeUpdate: Equatable, Hashable {
          * For a fatal stop: what happened.
          */reason: String?
     )
+    /**
+     * The links' quality changed (at most every 5 s).
+     */
+    case linkQuality(
+        /**
+         * The new figures.
+         */link: LinkQualityRecord
+    )
 
 
 
@@ -3146,6 +3433,9 @@ public struct FfiConverterTypeBridgeUpdate: FfiConverterRustBuffer {
         )
         
         case 10: return .stopped(fatal: try FfiConverterBool.read(from: &buf), reason: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 11: return .linkQuality(link: try FfiConverterTypeLinkQualityRecord.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3207,6 +3497,11 @@ public struct FfiConverterTypeBridgeUpdate: FfiConverterRustBuffer {
             writeInt(&buf, Int32(10))
             FfiConverterBool.write(fatal, into: &buf)
             FfiConverterOptionString.write(reason, into: &buf)
+            
+        
+        case let .linkQuality(link):
+            writeInt(&buf, Int32(11))
+            FfiConverterTypeLinkQualityRecord.write(link, into: &buf)
             
         }
     }
@@ -4239,6 +4534,30 @@ public func FfiConverterTypeStreamStateKind_lower(_ value: StreamStateKind) -> R
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionFloat: FfiConverterRustBuffer {
     typealias SwiftType = Float?
 
@@ -4479,6 +4798,31 @@ fileprivate struct FfiConverterOptionTypeGlassesDialect: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeGattProfile: FfiConverterRustBuffer {
     typealias SwiftType = [GattProfile]
 
@@ -4620,6 +4964,16 @@ public func initLogging(level: LogLevel, sink: LogSink?)throws   {try rustCallWi
     )
 }
 }
+/**
+ * What this build of the library is.
+ */
+public func version() -> VersionInfo  {
+    return try!  FfiConverterTypeVersionInfo_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mentra_bridge_ffi_fn_func_version(uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -4640,6 +4994,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_func_init_logging() != 21613) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_func_version() != 56634) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_export_diagnostics() != 25950) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_host_link() != 372) {

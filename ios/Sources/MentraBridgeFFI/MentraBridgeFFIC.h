@@ -327,6 +327,11 @@ uint64_t uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_new(RustBuffer set
 uint64_t uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_with_host_link(RustBuffer settings, uint64_t transport, uint32_t write_window, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_EXPORT_DIAGNOSTICS
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_EXPORT_DIAGNOSTICS
+RustBuffer uniffi_mentra_bridge_ffi_fn_method_mentrabridge_export_diagnostics(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_HOST_LINK
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_METHOD_MENTRABRIDGE_HOST_LINK
 RustBuffer uniffi_mentra_bridge_ffi_fn_method_mentrabridge_host_link(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -526,6 +531,12 @@ RustBuffer uniffi_mentra_bridge_ffi_fn_func_gatt_profiles(RustCallStatus *_Nonnu
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_FUNC_INIT_LOGGING
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_FUNC_INIT_LOGGING
 void uniffi_mentra_bridge_ffi_fn_func_init_logging(RustBuffer level, RustBuffer sink, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_FUNC_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_FN_FUNC_VERSION
+RustBuffer uniffi_mentra_bridge_ffi_fn_func_version(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_MENTRA_BRIDGE_FFI_RUSTBUFFER_ALLOC
@@ -797,6 +808,18 @@ uint16_t uniffi_mentra_bridge_ffi_checksum_func_gatt_profiles(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_FUNC_INIT_LOGGING
 #define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_FUNC_INIT_LOGGING
 uint16_t uniffi_mentra_bridge_ffi_checksum_func_init_logging(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_FUNC_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_FUNC_VERSION
+uint16_t uniffi_mentra_bridge_ffi_checksum_func_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_EXPORT_DIAGNOSTICS
+#define UNIFFI_FFIDEF_UNIFFI_MENTRA_BRIDGE_FFI_CHECKSUM_METHOD_MENTRABRIDGE_EXPORT_DIAGNOSTICS
+uint16_t uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_export_diagnostics(void
     
 );
 #endif

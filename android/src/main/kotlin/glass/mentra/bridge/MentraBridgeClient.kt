@@ -102,6 +102,9 @@ class MentraBridgeClient private constructor(private val bridge: MentraBridge) :
     /** True once the bridge has closed. */
     val isClosed: Boolean get() = bridgeClosed.get() || destroyed.get() || runCatching { bridge.isClosed() }.getOrDefault(true)
 
+    /** The flight recorder as JSON Lines (redacted): attach it to a bug report. */
+    fun exportDiagnostics(): String = bridge.exportDiagnostics()
+
     /** The glasses' Wi-Fi networks, strongest first. */
     suspend fun scanWifi(): List<WifiNetworkRecord> = bridge.scanWifi()
 

@@ -764,6 +764,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_func_init_logging(
     ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_func_version(
+    ): Int
+    external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_export_diagnostics(
+    ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_host_link(
     ): Int
     external fun uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_is_closed(
@@ -849,6 +853,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_mentra_bridge_ffi_fn_constructor_mentrabridge_with_host_link(`settings`: RustBuffer.ByValue,`transport`: Long,`writeWindow`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_export_diagnostics(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_host_link(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mentra_bridge_ffi_fn_method_mentrabridge_is_closed(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -929,6 +935,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mentra_bridge_ffi_fn_func_init_logging(`level`: RustBuffer.ByValue,`sink`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_mentra_bridge_ffi_fn_func_version(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun ffi_mentra_bridge_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_mentra_bridge_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1052,6 +1060,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_func_init_logging() and 0xFFFF) != 21613) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_func_version() and 0xFFFF) != 56634) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_export_diagnostics() and 0xFFFF) != 25950) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mentra_bridge_ffi_checksum_method_mentrabridge_host_link() and 0xFFFF) != 372) {
@@ -3191,6 +3205,12 @@ public object FfiConverterTypeLogSink: FfiConverter<LogSink, Long> {
 public interface MentraBridgeInterface {
     
     /**
+     * The flight recorder as JSON Lines: a redacted timeline of the last 10 minutes (or
+     * 5,000 entries) to attach to a bug report; `mentra-bridge diagnose FILE` reads it.
+     */
+    fun `exportDiagnostics`(): kotlin.String
+    
+    /**
      * Where the app reports its BLE stack's events (bridges built `withHostLink` only).
      */
     fun `hostLink`(): HostLinkHandle?
@@ -3372,6 +3392,23 @@ open class MentraBridge: Disposable, AutoCloseable, MentraBridgeInterface
             UniffiLib.uniffi_mentra_bridge_ffi_fn_clone_mentrabridge(handle, status)
         }
     }
+
+    
+    /**
+     * The flight recorder as JSON Lines: a redacted timeline of the last 10 minutes (or
+     * 5,000 entries) to attach to a bug report; `mentra-bridge diagnose FILE` reads it.
+     */override fun `exportDiagnostics`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mentra_bridge_ffi_fn_method_mentrabridge_export_diagnostics(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -4116,6 +4153,11 @@ data class BridgeSnapshot (
      * Wi-Fi, once reported.
      */
     var `wifi`: Wifi?
+    , 
+    /**
+     * How good the links are.
+     */
+    var `link`: LinkQualityRecord
     
 ){
     
@@ -4139,6 +4181,7 @@ public object FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer<BridgeSnaps
             FfiConverterOptionalTypeBattery.read(buf),
             FfiConverterOptionalTypeTemperature.read(buf),
             FfiConverterOptionalTypeWifi.read(buf),
+            FfiConverterTypeLinkQualityRecord.read(buf),
         )
     }
 
@@ -4149,7 +4192,8 @@ public object FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer<BridgeSnaps
             FfiConverterSequenceTypeStreamStatus.allocationSize(value.`streams`) +
             FfiConverterOptionalTypeBattery.allocationSize(value.`battery`) +
             FfiConverterOptionalTypeTemperature.allocationSize(value.`temperature`) +
-            FfiConverterOptionalTypeWifi.allocationSize(value.`wifi`)
+            FfiConverterOptionalTypeWifi.allocationSize(value.`wifi`) +
+            FfiConverterTypeLinkQualityRecord.allocationSize(value.`link`)
     )
 
     override fun write(value: BridgeSnapshot, buf: ByteBuffer) {
@@ -4160,6 +4204,7 @@ public object FfiConverterTypeBridgeSnapshot: FfiConverterRustBuffer<BridgeSnaps
             FfiConverterOptionalTypeBattery.write(value.`battery`, buf)
             FfiConverterOptionalTypeTemperature.write(value.`temperature`, buf)
             FfiConverterOptionalTypeWifi.write(value.`wifi`, buf)
+            FfiConverterTypeLinkQualityRecord.write(value.`link`, buf)
     }
 }
 
@@ -4247,6 +4292,102 @@ public object FfiConverterTypeGattProfile: FfiConverterRustBuffer<GattProfile> {
             FfiConverterBoolean.write(value.`writeWithResponse`, buf)
             FfiConverterString.write(value.`namePrefix`, buf)
             FfiConverterUShort.write(value.`preferredMtu`, buf)
+    }
+}
+
+
+
+/**
+ * How good the links are: what the UI shows next to "connected", and what support asks for.
+ */
+data class LinkQualityRecord (
+    /**
+     * Glasses link round trip, smoothed, ms (`None` before the first, and on Mentra Live's
+     * wire, which has none to time).
+     */
+    var `glassesRttMs`: kotlin.UInt?
+    , 
+    /**
+     * Commands sent to the glasses again for want of a reply.
+     */
+    var `glassesRetransmissions`: kotlin.ULong
+    , 
+    /**
+     * Partial glasses messages dropped on the link.
+     */
+    var `glassesReassemblyDrops`: kotlin.ULong
+    , 
+    /**
+     * Times the glasses link came back after a drop.
+     */
+    var `glassesReconnects`: kotlin.UInt
+    , 
+    /**
+     * Why the glasses link last dropped.
+     */
+    var `lastDisconnectReason`: kotlin.String?
+    , 
+    /**
+     * Cloud round trip of the last WebSocket ping, ms.
+     */
+    var `cloudRttMs`: kotlin.UInt?
+    , 
+    /**
+     * Times the cloud connection was made again after the first.
+     */
+    var `cloudReconnects`: kotlin.UInt
+    , 
+    /**
+     * Messages waiting for the cloud.
+     */
+    var `cloudOutbox`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLinkQualityRecord: FfiConverterRustBuffer<LinkQualityRecord> {
+    override fun read(buf: ByteBuffer): LinkQualityRecord {
+        return LinkQualityRecord(
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LinkQualityRecord) = (
+            FfiConverterOptionalUInt.allocationSize(value.`glassesRttMs`) +
+            FfiConverterULong.allocationSize(value.`glassesRetransmissions`) +
+            FfiConverterULong.allocationSize(value.`glassesReassemblyDrops`) +
+            FfiConverterUInt.allocationSize(value.`glassesReconnects`) +
+            FfiConverterOptionalString.allocationSize(value.`lastDisconnectReason`) +
+            FfiConverterOptionalUInt.allocationSize(value.`cloudRttMs`) +
+            FfiConverterUInt.allocationSize(value.`cloudReconnects`) +
+            FfiConverterUInt.allocationSize(value.`cloudOutbox`)
+    )
+
+    override fun write(value: LinkQualityRecord, buf: ByteBuffer) {
+            FfiConverterOptionalUInt.write(value.`glassesRttMs`, buf)
+            FfiConverterULong.write(value.`glassesRetransmissions`, buf)
+            FfiConverterULong.write(value.`glassesReassemblyDrops`, buf)
+            FfiConverterUInt.write(value.`glassesReconnects`, buf)
+            FfiConverterOptionalString.write(value.`lastDisconnectReason`, buf)
+            FfiConverterOptionalUInt.write(value.`cloudRttMs`, buf)
+            FfiConverterUInt.write(value.`cloudReconnects`, buf)
+            FfiConverterUInt.write(value.`cloudOutbox`, buf)
     }
 }
 
@@ -4444,6 +4585,93 @@ public object FfiConverterTypeTemperature: FfiConverterRustBuffer<Temperature> {
     override fun write(value: Temperature, buf: ByteBuffer) {
             FfiConverterFloat.write(value.`celsius`, buf)
             FfiConverterString.write(value.`level`, buf)
+    }
+}
+
+
+
+/**
+ * What this build of the library is.
+ */
+data class VersionInfo (
+    /**
+     * The library's version.
+     */
+    var `library`: kotlin.String
+    , 
+    /**
+     * The git revision it was built from (`unknown` outside a checkout).
+     */
+    var `gitRevision`: kotlin.String
+    , 
+    /**
+     * Cargo features compiled in (`ble`, `tls`, `oslog`, `simulators`).
+     */
+    var `features`: List<kotlin.String>
+    , 
+    /**
+     * The glasses protocol version it speaks (`proto/`).
+     */
+    var `protocolVersion`: kotlin.UInt
+    , 
+    /**
+     * The glasses dialects it speaks.
+     */
+    var `dialects`: List<kotlin.String>
+    , 
+    /**
+     * The MentraOS cloud stream-protocol generations it speaks.
+     */
+    var `cloudGenerations`: List<kotlin.String>
+    , 
+    /**
+     * The diagnostics export format it writes.
+     */
+    var `diagnosticsFormat`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVersionInfo: FfiConverterRustBuffer<VersionInfo> {
+    override fun read(buf: ByteBuffer): VersionInfo {
+        return VersionInfo(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VersionInfo) = (
+            FfiConverterString.allocationSize(value.`library`) +
+            FfiConverterString.allocationSize(value.`gitRevision`) +
+            FfiConverterSequenceString.allocationSize(value.`features`) +
+            FfiConverterUInt.allocationSize(value.`protocolVersion`) +
+            FfiConverterSequenceString.allocationSize(value.`dialects`) +
+            FfiConverterSequenceString.allocationSize(value.`cloudGenerations`) +
+            FfiConverterUInt.allocationSize(value.`diagnosticsFormat`)
+    )
+
+    override fun write(value: VersionInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`library`, buf)
+            FfiConverterString.write(value.`gitRevision`, buf)
+            FfiConverterSequenceString.write(value.`features`, buf)
+            FfiConverterUInt.write(value.`protocolVersion`, buf)
+            FfiConverterSequenceString.write(value.`dialects`, buf)
+            FfiConverterSequenceString.write(value.`cloudGenerations`, buf)
+            FfiConverterUInt.write(value.`diagnosticsFormat`, buf)
     }
 }
 
@@ -4727,6 +4955,21 @@ sealed class BridgeUpdate {
         companion object
     }
     
+    /**
+     * The links' quality changed (at most every 5 s).
+     */
+    data class LinkQuality(
+        /**
+         * The new figures.
+         */
+        val `link`: glass.mentra.bridge.ffi.LinkQualityRecord) : BridgeUpdate()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -4775,6 +5018,9 @@ public object FfiConverterTypeBridgeUpdate : FfiConverterRustBuffer<BridgeUpdate
             10 -> BridgeUpdate.Stopped(
                 FfiConverterBoolean.read(buf),
                 FfiConverterOptionalString.read(buf),
+                )
+            11 -> BridgeUpdate.LinkQuality(
+                FfiConverterTypeLinkQualityRecord.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -4854,6 +5100,13 @@ public object FfiConverterTypeBridgeUpdate : FfiConverterRustBuffer<BridgeUpdate
                 + FfiConverterOptionalString.allocationSize(value.`reason`)
             )
         }
+        is BridgeUpdate.LinkQuality -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeLinkQualityRecord.allocationSize(value.`link`)
+            )
+        }
     }
 
     override fun write(value: BridgeUpdate, buf: ByteBuffer) {
@@ -4909,6 +5162,11 @@ public object FfiConverterTypeBridgeUpdate : FfiConverterRustBuffer<BridgeUpdate
                 buf.putInt(10)
                 FfiConverterBoolean.write(value.`fatal`, buf)
                 FfiConverterOptionalString.write(value.`reason`, buf)
+                Unit
+            }
+            is BridgeUpdate.LinkQuality -> {
+                buf.putInt(11)
+                FfiConverterTypeLinkQualityRecord.write(value.`link`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -5921,6 +6179,38 @@ public object FfiConverterTypeStreamStateKind: FfiConverterRustBuffer<StreamStat
 /**
  * @suppress
  */
+public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
+    override fun read(buf: ByteBuffer): kotlin.UInt? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUInt.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UInt?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUInt.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUInt.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalFloat: FfiConverterRustBuffer<kotlin.Float?> {
     override fun read(buf: ByteBuffer): kotlin.Float? {
         if (buf.get().toInt() == 0) {
@@ -6241,6 +6531,34 @@ public object FfiConverterOptionalTypeGlassesDialect: FfiConverterRustBuffer<Gla
 /**
  * @suppress
  */
+public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
+    override fun read(buf: ByteBuffer): List<kotlin.String> {
+        val len = buf.getInt()
+        return List<kotlin.String>(len) {
+            FfiConverterString.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.String>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterString.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.String>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeGattProfile: FfiConverterRustBuffer<List<GattProfile>> {
     override fun read(buf: ByteBuffer): List<GattProfile> {
         val len = buf.getInt()
@@ -6353,6 +6671,19 @@ public object FfiConverterSequenceTypeWifiNetworkRecord: FfiConverterRustBuffer<
         FfiConverterOptionalTypeLogSink.lower(`sink`),_status)
 }
     
+    
+
+        /**
+         * What this build of the library is.
+         */ fun `version`(): VersionInfo {
+            return FfiConverterTypeVersionInfo.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mentra_bridge_ffi_fn_func_version(
+    
+        _status)
+}
+    )
+    }
     
 
 
