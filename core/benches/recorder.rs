@@ -4,6 +4,8 @@
 //! entries kept, the bytes they hold, and the size of the export.
 //! Run with `cargo bench -p mentra-bridge --bench recorder`.
 
+#![allow(clippy::expect_used)] // a benchmark that cannot set up has nothing to measure
+
 use std::time::Duration;
 
 use mentra_bridge::bridge::spawn;
