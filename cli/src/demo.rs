@@ -201,8 +201,9 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
 
     // Let the last events print, then stop the bridge on a plain thread (it owns a runtime).
     tokio::time::sleep(Duration::from_millis(100)).await;
-    crate::diagnose::save(&bridge.handle(), args.record.as_deref());
+    let handle = bridge.handle();
     let _ = tokio::task::spawn_blocking(move || bridge.shutdown()).await;
+    crate::diagnose::save(&handle, args.record.as_deref());
     let _ = tokio::time::timeout(Duration::from_secs(2), watcher).await;
     drop(glasses);
     if let Some((_, server)) = video {

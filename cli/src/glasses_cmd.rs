@@ -117,7 +117,8 @@ pub(crate) struct WifiSetArgs {
 
 /// A bridge connected to the glasses, in local mode.
 struct Connected {
-    bridge: Bridge,
+    /// `None` once closed.
+    bridge: Option<Bridge>,
     handle: BridgeHandle,
     printer: Printer,
     record: Option<std::path::PathBuf>,
@@ -159,7 +160,7 @@ async fn connect(args: &LinkArgs) -> Result<Connected, String> {
                 &format!("connected: {model}, firmware {firmware}, MTU {mtu}"),
             );
             return Ok(Connected {
-                bridge,
+                bridge: Some(bridge),
                 handle,
                 printer,
                 record: args.record.clone(),
@@ -170,6 +171,8 @@ async fn connect(args: &LinkArgs) -> Result<Connected, String> {
             if tty {
                 eprint!("\r\x1b[K");
             }
+            // What the recorder saw is the story of why it did not connect.
+            crate::diagnose::save(&handle, args.record.as_deref());
             return Err(format!(
                 "could not connect to the glasses over {}: {}",
                 args.link,
@@ -194,10 +197,20 @@ async fn connect(args: &LinkArgs) -> Result<Connected, String> {
     }
 }
 
+impl Drop for Connected {
+    /// A command that ends early (an error) still leaves its recording behind.
+    fn drop(&mut self) {
+        crate::diagnose::save(&self.handle, self.record.take().as_deref());
+    }
+}
+
 impl Connected {
-    async fn close(self) {
-        crate::diagnose::save(&self.handle, self.record.as_deref());
-        let _ = tokio::task::spawn_blocking(move || self.bridge.shutdown()).await;
+    /// Shuts the bridge down, then writes the recording (with the shutdown in it).
+    async fn close(mut self) {
+        if let Some(bridge) = self.bridge.take() {
+            let _ = tokio::task::spawn_blocking(move || bridge.shutdown()).await;
+        }
+        crate::diagnose::save(&self.handle, self.record.take().as_deref());
     }
 }
 

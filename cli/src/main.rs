@@ -107,6 +107,16 @@ impl DialectArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    if let Command::Diagnose(args) = &cli.command {
+        return match diagnose::run(args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Command::Demo(args) = &cli.command {
         if args.list_scenarios {
             scenario::list();
@@ -144,7 +154,7 @@ fn main() -> ExitCode {
         Command::Wifi(c) => runtime.block_on(glasses_cmd::wifi(c)),
         Command::Watch(args) => runtime.block_on(glasses_cmd::watch(args)),
         Command::Conformance(args) => runtime.block_on(conformance::run(args)),
-        Command::Diagnose(args) => diagnose::run(&args),
+        Command::Diagnose(_) => Ok(()), // handled above, without a runtime
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

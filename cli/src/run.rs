@@ -87,8 +87,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), String> {
             }
         }
     }
-    crate::diagnose::save(&bridge.handle(), args.record.as_deref());
+    let handle = bridge.handle();
     let _ = tokio::task::spawn_blocking(move || bridge.shutdown()).await;
+    crate::diagnose::save(&handle, args.record.as_deref());
     tokio::time::sleep(Duration::from_millis(10)).await;
     drop(glasses);
     Ok(())

@@ -221,3 +221,36 @@ async fn the_glasses_round_trip_tracks_the_link_and_retransmissions_rise_under_l
         "loss makes the bridge resend: {lossy:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_start_is_recorded_without_its_key_and_the_header_tells_the_wall_clock() {
+    let glasses = GlassesSimConfig {
+        rtmp: RtmpBehaviour::ConnectFails,
+        ..quick_glasses()
+    };
+    let rig = virtual_rig(185, glasses, BridgeConfig::default());
+    glasses_connected(&rig.cloud).await;
+    let cursor = rig.cloud.cursor();
+    cloud_start_spec(
+        &rig.cloud,
+        StartSpec {
+            stream_id: "sscrub".into(),
+            url: format!("rtmp://ingest.example.com/live/{RTMP_KEY}"),
+            app_id: "app".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    expect_status(
+        &rig.cloud,
+        cursor,
+        "sscrub",
+        &["error", "timeout"],
+        Duration::from_secs(10),
+    )
+    .await;
+    let export = rig.bridge.export_diagnostics();
+    assert!(!export.contains(RTMP_KEY), "the stream key leaked");
+    let (header, _) = parse_jsonl(&export).unwrap();
+    assert!(header.exported_unix_ms >= header.started_unix_ms && header.started_unix_ms > 0);
+}

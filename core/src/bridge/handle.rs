@@ -184,6 +184,7 @@ pub fn spawn(
     };
     let (tx, rx) = mpsc::channel(8);
     let publisher = Publisher::with_recorder(config.event_capacity, config.recorder);
+    publisher.forget(config.cloud.token.expose());
     let (stopped_tx, stopped_rx) = watch::channel(false);
     let internals = Arc::new(std::sync::Mutex::new(Internals::default()));
     let driver = Driver {

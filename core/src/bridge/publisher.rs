@@ -26,6 +26,8 @@ pub(crate) struct Publisher {
     /// The bridge's start: entries are stamped with the time since (tokio's clock, so a
     /// simulation's trace is in its virtual time).
     t0: tokio::time::Instant,
+    /// The same moment on the wall clock, for the export's header.
+    started_unix_ms: u64,
 }
 
 impl Publisher {
@@ -45,6 +47,7 @@ impl Publisher {
             }),
             capacity,
             t0: tokio::time::Instant::now(),
+            started_unix_ms: crate::diag::unix_ms_now(),
         })
     }
 
@@ -58,9 +61,26 @@ impl Publisher {
         self.lock().recorder.record(t, what);
     }
 
-    /// The flight recorder as JSON Lines.
+    /// Never records `secret` (scrubbed by value from every string from now on).
+    pub(crate) fn forget(&self, secret: &str) {
+        self.lock().recorder.forget(secret);
+    }
+
+    /// The flight recorder as JSON Lines. The entries are copied under the lock and written
+    /// out after it, so a large export never holds up the run loop.
     pub(crate) fn export_diagnostics(&self) -> String {
-        self.lock().recorder.export_jsonl(&Header::default())
+        let (entries, dropped) = {
+            let inner = self.lock();
+            let entries: Vec<Entry> = inner.recorder.entries().cloned().collect();
+            (entries, inner.recorder.dropped())
+        };
+        let header = Header {
+            dropped,
+            started_unix_ms: self.started_unix_ms,
+            exported_unix_ms: crate::diag::unix_ms_now(),
+            ..Header::default()
+        };
+        crate::diag::write_jsonl(&header, entries.iter())
     }
 
     /// Entries from sequence number `from` on, and the next sequence number.

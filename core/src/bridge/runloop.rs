@@ -108,6 +108,9 @@ impl Driver {
                             self.supervisor.handle_input(now(), StreamInput::Cloud(*c));
                         }
                         Some(Command::Wifi(request, reply)) => {
+                            if let WifiRequest::Set(c) = &request {
+                                self.publisher.forget(c.password.expose());
+                            }
                             self.wifi.begin(&mut self.session, self.glasses.as_ref(), now(), request, reply);
                         }
                         Some(Command::UpdateToken(token)) => {
@@ -181,6 +184,19 @@ impl Driver {
             }
             CloudEvent::Command(c) => {
                 trace!(?c, "cloud command");
+                if let crate::stream::StreamCommand::Start(s) = &c {
+                    // The URL (and its last segment, the stream key) and the WHIP token may
+                    // turn up in an error text from the glasses or the ingest: never record.
+                    let url = s.url.expose();
+                    self.publisher.forget(url);
+                    let path = url.split(['?', '#']).next().unwrap_or(url);
+                    if let Some(key) = path.rsplit('/').next() {
+                        self.publisher.forget(key);
+                    }
+                    if let Some(token) = &s.auth_token {
+                        self.publisher.forget(token.expose());
+                    }
+                }
                 let (msg, stream_id) = match &c {
                     crate::stream::StreamCommand::Start(s) => ("start_stream", &s.stream_id),
                     crate::stream::StreamCommand::Stop(s) => ("stop_stream", &s.stream_id),

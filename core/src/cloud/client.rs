@@ -368,6 +368,8 @@ impl Task {
                     Ok(Ok(ws)) => {
                         info!(url = %self.target.display, "connected to cloud");
                         self.shared.connects.fetch_add(1, Ordering::Relaxed);
+                        // A round trip of the last connection says nothing of this one.
+                        self.shared.rtt_ms.store(u32::MAX, Ordering::Relaxed);
                         self.emit(CloudEvent::Connected).await;
                         let since = Instant::now();
                         let ended = self.serve(ws).await;

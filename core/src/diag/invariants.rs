@@ -30,8 +30,9 @@ struct Stream {
     last: Option<String>,
     /// When it last reached a terminal state.
     ended: Option<u64>,
-    /// When the cloud last asked for it.
-    started: Option<u64>,
+    /// The cloud asked for it again since (or while it was stopping): its next live state is
+    /// the new stream's.
+    restart_pending: bool,
 }
 
 /// Checks a trace, one entry at a time.
@@ -39,10 +40,12 @@ struct Stream {
 pub struct TraceChecker {
     index: usize,
     streams: BTreeMap<String, Stream>,
-    /// Since when the bridge has had no live stream (ms), `None` while one is live.
+    /// Since when the bridge has had no live stream (ms), `None` while one is live — or while
+    /// it is not known (a trace whose start the recorder's bounds dropped).
     quiet_since: Option<u64>,
-    /// The first time, in this quiet spell, the glasses said a stream was live.
-    glasses_live_since: Option<u64>,
+    /// Per glasses stream id, the first time in this quiet spell and on this connection the
+    /// glasses said it was live.
+    glasses_live_since: BTreeMap<String, u64>,
     /// Rules already reported (each once: the first violation is the finding).
     reported: Vec<&'static str>,
 }
@@ -64,8 +67,13 @@ fn glasses_live(state: &str) -> bool {
     )
 }
 
+/// Glasses states that mean "this stream is over".
+fn glasses_ended(state: &str) -> bool {
+    matches!(state, "stopped" | "error" | "reconnect_failed" | "idle")
+}
+
 impl TraceChecker {
-    /// A checker at the start of a trace.
+    /// A checker at the start of a trace the bridge recorded from its start.
     pub fn new() -> Self {
         Self {
             quiet_since: Some(0),
@@ -73,9 +81,19 @@ impl TraceChecker {
         }
     }
 
-    /// Every violation in `entries`, in order.
+    /// A checker for a trace whose start was dropped: what was live before it is unknown, so
+    /// no orphan is judged until the trace shows what the bridge has.
+    pub fn for_partial_trace() -> Self {
+        Self::default()
+    }
+
+    /// Every violation in `entries` (from the bridge's start), in order.
     pub fn check_all(entries: &[Entry]) -> Vec<TraceViolation> {
-        let mut checker = Self::new();
+        Self::check_with(Self::new(), entries)
+    }
+
+    /// Every violation in `entries`, with `checker` as the starting point.
+    pub fn check_with(mut checker: Self, entries: &[Entry]) -> Vec<TraceViolation> {
         entries.iter().filter_map(|e| checker.observe(e)).collect()
     }
 
@@ -90,20 +108,44 @@ impl TraceChecker {
                 msg,
                 stream_id: Some(id),
             } if msg.starts_with("start") => {
-                self.streams.entry(id.clone()).or_default().started = Some(t);
+                self.streams.entry(id.clone()).or_default().restart_pending = true;
                 None
             }
-            What::CloudOut { msg, stream_id, .. } if msg.contains("stream_status") => {
-                stream_id.as_deref().is_none_or(str::is_empty).then(|| {
-                    (
+            What::CloudOut {
+                msg,
+                stream_id,
+                status,
+            } if msg.contains("stream_status") => {
+                match stream_id.as_deref().filter(|id| !id.is_empty()) {
+                    None => Some((
                         "ids on everything",
                         format!("the cloud was sent a {msg} without a stream id"),
-                    )
-                })
+                    )),
+                    Some(id) => {
+                        // What the cloud is told counts as what the bridge has.
+                        if let Some(word) = status.as_deref() {
+                            let word = word.to_ascii_lowercase();
+                            if live_word(&word)
+                                && self.quiet_since.is_none()
+                                && !self.streams.contains_key(id)
+                            {
+                                self.streams.entry(id.to_owned()).or_default().last = Some(word);
+                            }
+                        }
+                        self.settle(t);
+                        None
+                    }
+                }
             }
             What::Stream {
                 stream_id, state, ..
             } => self.stream(t, stream_id, state),
+            What::Connection { peer, .. } if peer == "glasses" => {
+                // A new connection: the bridge stops what it does not own as soon as it is
+                // up, so the orphan clock starts again.
+                self.glasses_live_since.clear();
+                None
+            }
             What::GlassesIn {
                 stream_id,
                 state: Some(state),
@@ -124,6 +166,20 @@ impl TraceChecker {
         })
     }
 
+    /// Whether any stream is live per the bridge now, and since when none is.
+    fn settle(&mut self, t: u64) {
+        let any_live = self
+            .streams
+            .values()
+            .any(|s| s.last.as_deref().is_some_and(live_word));
+        if any_live {
+            self.quiet_since = None;
+            self.glasses_live_since.clear();
+        } else if self.quiet_since.is_none() && !self.streams.is_empty() {
+            self.quiet_since = Some(t);
+        }
+    }
+
     fn stream(&mut self, t: u64, id: &str, state: &str) -> Option<(&'static str, String)> {
         if id.is_empty() {
             return Some((
@@ -132,25 +188,20 @@ impl TraceChecker {
             ));
         }
         let s = self.streams.entry(id.to_owned()).or_default();
-        let restarted = |s: &Stream| s.started.zip(s.ended).is_some_and(|(st, en)| st >= en);
-        let ghost = live_word(state) && s.ended.is_some() && !restarted(s);
-        s.last = Some(state.to_owned());
+        let mut ghost = false;
+        if live_word(state) {
+            match (s.ended, s.restart_pending) {
+                (Some(_), false) => ghost = true,
+                (Some(_), true) => s.ended = None, // the new stream under the old id
+                (None, _) => {}
+            }
+            s.restart_pending = false;
+        }
         if terminal_word(state) {
             s.ended = Some(t);
         }
-        // Is any stream live per the bridge now?
-        let any_live = self
-            .streams
-            .values()
-            .any(|s| s.last.as_deref().is_some_and(live_word));
-        match (any_live, self.quiet_since) {
-            (true, _) => {
-                self.quiet_since = None;
-                self.glasses_live_since = None;
-            }
-            (false, None) => self.quiet_since = Some(t),
-            (false, Some(_)) => {}
-        }
+        s.last = Some(state.to_owned());
+        self.settle(t);
         ghost.then(|| {
             (
                 "nothing live after a terminal status",
@@ -160,14 +211,15 @@ impl TraceChecker {
     }
 
     fn glasses(&mut self, t: u64, id: &str, state: &str) -> Option<(&'static str, String)> {
-        let Some(quiet) = self.quiet_since else {
-            return None; // the bridge has a live stream: the camera is meant to be on
-        };
-        if !glasses_live(state) {
-            self.glasses_live_since = None;
+        if glasses_ended(state) {
+            self.glasses_live_since.remove(id);
             return None;
         }
-        let since = *self.glasses_live_since.get_or_insert(t);
+        if !glasses_live(state) {
+            return None; // stopping, or a state this version does not know
+        }
+        let quiet = self.quiet_since?; // the bridge has (or may have) a live stream
+        let since = *self.glasses_live_since.entry(id.to_owned()).or_insert(t);
         let grace = u64::try_from(ORPHAN_GRACE.as_millis()).unwrap_or(u64::MAX);
         let on_for = t.saturating_sub(since.max(quiet));
         (on_for > grace).then(|| {
@@ -237,6 +289,38 @@ mod tests {
             glasses(6_000, "s1", "streaming"),
             glasses(9_000, "s1", "stopped"),
             glasses(40_000, "s2", "idle"),
+        ];
+        assert_eq!(TraceChecker::check_all(&trace), vec![]);
+    }
+
+    #[test]
+    fn a_trace_missing_its_start_judges_no_orphan_until_it_shows_the_bridge() {
+        let trace = [
+            glasses(700_000, "s1", "streaming"),
+            glasses(720_000, "s1", "streaming"),
+        ];
+        assert_eq!(
+            TraceChecker::check_with(TraceChecker::for_partial_trace(), &trace),
+            vec![]
+        );
+        assert_eq!(TraceChecker::check_all(&trace)[0].rule, "no orphan stream");
+    }
+
+    #[test]
+    fn a_restart_under_the_same_id_while_it_stops_is_no_ghost() {
+        let start = |t_ms| Entry {
+            t_ms,
+            what: What::CloudIn {
+                msg: "start_stream".into(),
+                stream_id: Some("s1".into()),
+            },
+        };
+        let trace = [
+            stream(0, "s1", "streaming"),
+            stream(10, "s1", "stopping"),
+            start(20),
+            stream(30, "s1", "stopped"),
+            stream(40, "s1", "initializing"),
         ];
         assert_eq!(TraceChecker::check_all(&trace), vec![]);
     }

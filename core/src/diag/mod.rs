@@ -146,13 +146,25 @@ pub enum What {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// An entry of a kind this version does not know (a newer bridge wrote it): read, and
+    /// left out of the timeline and the checks.
+    #[serde(other)]
+    Unknown,
 }
+
+/// Longest string an entry keeps (after redaction); the rest is cut.
+const MAX_FIELD: usize = 256;
+/// Secrets the recorder scrubs by value, at most.
+const MAX_SECRETS: usize = 32;
 
 /// The ring.
 #[derive(Debug)]
 pub struct Recorder {
     config: RecorderConfig,
     entries: VecDeque<Entry>,
+    /// Values never to record (the core token, stream URLs and keys, WHIP tokens, Wi-Fi
+    /// passwords), whatever text they turn up in.
+    secrets: Vec<String>,
     /// Entries dropped for the bounds since start.
     dropped: u64,
     /// Entries recorded since start (the next entry's sequence number).
@@ -164,18 +176,33 @@ impl Recorder {
     pub fn new(config: RecorderConfig) -> Self {
         Self {
             config,
-            entries: VecDeque::with_capacity(config.max_entries.min(1024)),
+            entries: VecDeque::with_capacity(config.max_entries),
+            secrets: Vec::new(),
             dropped: 0,
             recorded: 0,
         }
     }
 
-    /// Records `what` at `t_ms`, redacting every string, and drops what falls out of bounds.
+    /// Scrubs `secret` by value from everything recorded from now on (the bounded list keeps
+    /// the newest; values shorter than 6 characters are too common to scrub).
+    pub fn forget(&mut self, secret: &str) {
+        if secret.len() < 6 || self.secrets.iter().any(|s| s == secret) {
+            return;
+        }
+        if self.secrets.len() >= MAX_SECRETS {
+            self.secrets.remove(0);
+        }
+        self.secrets.push(secret.to_owned());
+    }
+
+    /// Records `what` at `t_ms`, redacting every free-text string, and drops what falls out
+    /// of bounds.
     pub fn record(&mut self, t_ms: u64, what: What) {
         if self.config.max_entries == 0 {
             return;
         }
-        let what = redact(what);
+        let secrets = &self.secrets;
+        let what = redact(what, &|text: &str| scrub(text, secrets));
         while self.entries.len() >= self.config.max_entries {
             self.entries.pop_front();
             self.dropped += 1;
@@ -225,24 +252,39 @@ impl Recorder {
         self.entries.capacity() * std::mem::size_of::<Entry>() + strings
     }
 
+    /// Entries dropped for the bounds since start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
     /// The export: a header line, then one JSON object per entry.
     pub fn export_jsonl(&self, header: &Header) -> String {
-        let mut out = String::with_capacity(self.entries.len() * 120 + 256);
+        let entries: Vec<&Entry> = self.entries.iter().collect();
         let mut header = header.clone();
-        header.entries = self.entries.len();
         header.dropped = self.dropped;
-        if let Ok(line) = serde_json::to_string(&header) {
+        write_jsonl(&header, entries.into_iter())
+    }
+}
+
+/// A header line, then one JSON object per entry.
+pub fn write_jsonl<'a>(
+    header: &Header,
+    entries: impl ExactSizeIterator<Item = &'a Entry>,
+) -> String {
+    let mut out = String::with_capacity(entries.len() * 120 + 256);
+    let mut header = header.clone();
+    header.entries = entries.len();
+    if let Ok(line) = serde_json::to_string(&header) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for e in entries {
+        if let Ok(line) = serde_json::to_string(e) {
             out.push_str(&line);
             out.push('\n');
         }
-        for e in &self.entries {
-            if let Ok(line) = serde_json::to_string(e) {
-                out.push_str(&line);
-                out.push('\n');
-            }
-        }
-        out
     }
+    out
 }
 
 /// The first line of an export: what wrote it.
@@ -260,6 +302,13 @@ pub struct Header {
     /// Entries the bounds dropped before the export.
     #[serde(default)]
     pub dropped: u64,
+    /// Wall-clock time of the bridge's start, ms since the Unix epoch (entries count from
+    /// it on the monotonic clock, which stops while the phone sleeps).
+    #[serde(default)]
+    pub started_unix_ms: u64,
+    /// Wall-clock time of the export, ms since the Unix epoch (to line it up with cloud logs).
+    #[serde(default)]
+    pub exported_unix_ms: u64,
 }
 
 impl Default for Header {
@@ -270,8 +319,17 @@ impl Default for Header {
             bridge_version: env!("CARGO_PKG_VERSION").into(),
             entries: 0,
             dropped: 0,
+            started_unix_ms: 0,
+            exported_unix_ms: 0,
         }
     }
+}
+
+/// Now, ms since the Unix epoch (0 if the clock is before it).
+pub fn unix_ms_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Why an export could not be read.
@@ -316,8 +374,26 @@ pub fn parse_jsonl(text: &str) -> Result<(Header, Vec<Entry>), ParseError> {
     Ok((header, entries))
 }
 
-fn redact(what: What) -> What {
-    use crate::redact::redact_text as r;
+/// Redacts `text`, scrubs the secrets held by value, and cuts it to [`MAX_FIELD`].
+fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut text = crate::redact::redact_text(text);
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            text = text.replace(secret.as_str(), "[redacted]");
+        }
+    }
+    if text.len() > MAX_FIELD {
+        let mut cut = MAX_FIELD;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+fn redact(what: What, r: &dyn Fn(&str) -> String) -> What {
     let o = |s: Option<String>| s.map(|s| r(&s));
     match what {
         What::CloudIn { msg, stream_id } => What::CloudIn {
@@ -384,10 +460,8 @@ fn redact(what: What) -> What {
             code,
             message: r(&message),
         },
-        other @ (What::Timer { .. } | What::Stopped { .. }) => match other {
-            What::Stopped { reason } => What::Stopped { reason: o(reason) },
-            t => t,
-        },
+        What::Stopped { reason } => What::Stopped { reason: o(reason) },
+        other @ (What::Timer { .. } | What::Unknown) => other,
     }
 }
 
@@ -423,5 +497,64 @@ fn heap_of(what: &What) -> usize {
         What::Warning { code, message } => s(code) + s(message),
         What::Timer { name } => s(name),
         What::Stopped { reason } => o(reason),
+        What::Unknown => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn warning(message: &str) -> What {
+        What::Warning {
+            code: "glasses_error".into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn a_secret_held_by_value_is_scrubbed_from_free_text() {
+        let mut r = Recorder::new(RecorderConfig::default());
+        r.forget("sk-live-8f3a91c2");
+        r.forget("abc"); // too short to scrub: it would eat ordinary words
+        r.record(
+            1,
+            warning("the ingest said: key sk-live-8f3a91c2 is not valid (abc)"),
+        );
+        let export = r.export_jsonl(&Header::default());
+        assert!(!export.contains("sk-live-8f3a91c2"), "{export}");
+        assert!(
+            export.contains("[redacted]") && export.contains("(abc)"),
+            "{export}"
+        );
+    }
+
+    #[test]
+    fn a_long_string_is_cut_and_the_ring_keeps_its_count() {
+        let mut r = Recorder::new(RecorderConfig {
+            max_entries: 3,
+            max_age: Duration::from_secs(60),
+        });
+        for i in 0..5 {
+            r.record(i, warning(&"é".repeat(400)));
+        }
+        assert_eq!(r.len(), 3);
+        assert_eq!(r.dropped(), 2);
+        let (_, entries) = parse_jsonl(&r.export_jsonl(&Header::default())).unwrap();
+        let What::Warning { message, .. } = &entries[0].what else {
+            panic!("a warning");
+        };
+        assert!(
+            message.len() <= MAX_FIELD + '…'.len_utf8(),
+            "{}",
+            message.len()
+        );
+    }
+
+    #[test]
+    fn an_entry_of_a_newer_kind_reads_as_unknown() {
+        let text = "{\"format\":\"mentra-bridge-diagnostics\",\"version\":2,\"bridge_version\":\"9\"}\n{\"t_ms\":5,\"kind\":\"quantum\",\"x\":1}\n";
+        let (_, entries) = parse_jsonl(text).unwrap();
+        assert_eq!(entries[0].what, What::Unknown);
     }
 }

@@ -50,7 +50,7 @@ pub fn render_timeline(entries: &[Entry]) -> String {
             let spent = if terminal {
                 String::new()
             } else {
-                format!(" for {}", secs(until - t))
+                format!(" for {}", secs(until.saturating_sub(*t)))
             };
             let _ = write!(out, "  {:>9}  {state}{spent}", secs(*t));
             if let Some(p) = problem {

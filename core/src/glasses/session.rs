@@ -437,6 +437,7 @@ impl Session {
         }
         self.reassembler.reset();
         self.resolved.clear();
+        self.ping_out = None;
         self.next_id = 1;
         self.last_rx = now;
         self.last_ping = None;

@@ -232,6 +232,9 @@ pub struct WorldSettings {
     pub glasses: GlassesKind,
     /// Deliberate firmware defects (never drawn: set by tests that need a failing world).
     pub defects: crate::glasses::Defects,
+    /// Run the trace invariants over the bridge's recorder as the world plays. Default true;
+    /// a test turns it off to compare them with the world's own checks.
+    pub trace_checks: bool,
 }
 
 /// The glasses firmware of a world.
@@ -282,6 +285,7 @@ pub fn draw(seed: u64, active: Duration) -> Schedule {
         incompatible: rng.chance(0.02),
         glasses: GlassesKind::Proto,
         defects: crate::glasses::Defects::default(),
+        trace_checks: true,
     };
     // Drawn apart, so a seed's world is otherwise what it was before the dialect existed.
     let mut dialect_rng = SeededRng::new(seed ^ 0x4c49_5645_6469_616c);
