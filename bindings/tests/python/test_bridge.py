@@ -46,18 +46,35 @@ def wait(predicate, seconds=15.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+# Every bridge a test made: shutdown() returns at once and the bridge closes on a thread of
+# its own, which still logs (into Python's sink) for a moment; the process must not exit
+# while one does, or the interpreter's finalisation kills that thread mid-call.
+BRIDGES = []
+
+
+def tracked(bridge):
+    BRIDGES.append(bridge)
+    return bridge
+
+
+def wait_all_closed():
+    for b in BRIDGES:
+        b.shutdown()
+        wait(b.is_closed, seconds=20, what="every bridge closed before exit")
+
+
 def bridge_with(cloud):
     settings = mb.BridgeSettings(cloud_url=cloud.url(), core_token="py-token",
                                  start_timeout_secs=30, cloud_grace_secs=60)
-    return mb.MentraBridge(settings, mb.LinkSpec.SIMULATOR(mtu=185))
+    return tracked(mb.MentraBridge(settings, mb.LinkSpec.SIMULATOR(mtu=185)))
 
 
 def test_a_stream_to_simulated_mentra_live_glasses():
     cloud = mb.SimulatedCloud()
     settings = mb.BridgeSettings(cloud_url=cloud.url(), core_token="py-token",
                                  start_timeout_secs=30, cloud_grace_secs=60)
-    bridge = mb.MentraBridge(settings, mb.LinkSpec.SIMULATOR(
-        mtu=185, dialect=mb.GlassesDialect.MENTRA_LIVE))
+    bridge = tracked(mb.MentraBridge(settings, mb.LinkSpec.SIMULATOR(
+        mtu=185, dialect=mb.GlassesDialect.MENTRA_LIVE)))
     rec = Recorder()
     handle = bridge.subscribe(rec)
     try:
@@ -308,7 +325,7 @@ class Radio(mb.GlassesRadio):
 def host_link_rig(cloud, ble):
     settings = mb.BridgeSettings(cloud_url=cloud.url(), core_token="py-token",
                                  start_timeout_secs=30, cloud_grace_secs=60)
-    bridge = mb.MentraBridge.with_host_link(settings, ble, 1)
+    bridge = tracked(mb.MentraBridge.with_host_link(settings, ble, 1))
     ble.host = bridge.host_link()
     ble.glasses = mb.SimulatedGlasses(Radio(ble))
     ble.glasses.connect(23)
@@ -497,6 +514,7 @@ def main():
             failed += 1
             print(f"FAILED {t.__name__}")
             traceback.print_exc()
+    wait_all_closed()
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -1,0 +1,243 @@
+//! `mentra-cost`: what a connected bridge costs the phone, measured from outside. Runs a
+//! release bridge in a process of its own (this binary with `--bridge`, nothing else in it),
+//! connected to a quiet MentraOS cloud simulator on a loopback WebSocket (in this process) and
+//! to the glasses simulator over TCP (`mentra-glasses-sim`, a third process); samples the
+//! bridge process's context switches (every thread), CPU time and RSS from /proc over a
+//! window, idle (connected, no stream) and then streaming (stats at 1 Hz, a keep-alive every
+//! 15 s, as the cloud sends them); prints per second and per hour.
+//!
+//! cargo build --release -p mentra-cli -p mentra-sim && target/release/mentra-cost --seconds 60
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use clap::Parser;
+use mentra_bridge::cloud::CloudConfig;
+use mentra_bridge::glasses::{TcpLink, TcpLinkConfig};
+use mentra_bridge::{Bridge, BridgeConfig, Redacted};
+use mentra_sim::cloud::{CloudSim, CloudSimConfig, StartSpec, keep_alive_command, start_command};
+
+/// Measures a connected bridge's wakeups, CPU time and memory, idle and streaming.
+#[derive(Debug, Parser)]
+#[command(name = "mentra-cost")]
+struct Args {
+    /// Seconds each window lasts.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    /// Internal: be the bridge process (cloud URL, glasses address).
+    #[arg(long, num_args = 2, value_names = ["CLOUD", "GLASSES"], hide = true)]
+    bridge: Option<Vec<String>>,
+}
+
+const TOKEN: &str = "cost-bench-token";
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    if let Some(targets) = &args.bridge {
+        return be_the_bridge(&targets[0], &targets[1]);
+    }
+    match measure(&args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The bridge process: the library and nothing else, until killed.
+fn be_the_bridge(cloud: &str, glasses: &str) -> std::process::ExitCode {
+    let config = BridgeConfig {
+        cloud: CloudConfig {
+            url: cloud.into(),
+            token: Redacted::new(TOKEN.into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let bridge = match Bridge::start(config, Box::new(TcpLink::new(TcpLinkConfig::new(glasses)))) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: the bridge did not start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    loop {
+        std::thread::park();
+        let _ = &bridge;
+    }
+}
+
+/// Kills a child process when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sibling(name: &str) -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let path = exe.with_file_name(name);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} not found: cargo build --release -p mentra-sim",
+            path.display()
+        ))
+    }
+}
+
+/// One sample of a process: context switches over all its threads, CPU ticks, RSS.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    switches: u64,
+    ticks: u64,
+    rss_kib: u64,
+}
+
+fn sample(pid: u32) -> Result<Sample, String> {
+    let mut switches = 0;
+    let tasks =
+        std::fs::read_dir(format!("/proc/{pid}/task")).map_err(|e| format!("/proc: {e}"))?;
+    for task in tasks.flatten() {
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        for line in status.lines() {
+            if let Some(v) = line
+                .strip_prefix("voluntary_ctxt_switches:")
+                .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
+            {
+                switches += v.trim().parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
+    // Fields after the command name (which may hold spaces, in parentheses).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are the 14th and 15th fields; `rest` starts at the 3rd.
+    let ticks = field(11) + field(12);
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    let rss_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    Ok(Sample {
+        switches,
+        ticks,
+        rss_kib,
+    })
+}
+
+fn clock_ticks() -> u64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100)
+}
+
+fn report(label: &str, a: Sample, b: Sample, seconds: f64, hz: u64) {
+    let wakeups = (b.switches - a.switches) as f64 / seconds;
+    let cpu = (b.ticks - a.ticks) as f64 / hz as f64;
+    println!(
+        "{label:<10} {wakeups:>6.2} wakeups/s ({:>7.0}/h)   CPU {:>6.3} % of a core ({:>5.1} s/h)   RSS {:.1} MiB",
+        wakeups * 3600.0,
+        cpu / seconds * 100.0,
+        cpu / seconds * 3600.0,
+        b.rss_kib as f64 / 1024.0
+    );
+}
+
+fn measure(args: &Args) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let cloud = CloudSim::start(CloudSimConfig {
+            token: Some(TOKEN.into()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| format!("the cloud simulator: {e}"))?;
+        let mut glasses = Command::new(sibling("mentra-glasses-sim")?)
+            .args(["--tcp", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("mentra-glasses-sim: {e}"))?;
+        let mut line = String::new();
+        {
+            use std::io::BufRead;
+            let out = glasses.stdout.take().ok_or("no glasses output")?;
+            std::io::BufReader::new(out)
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?;
+        }
+        let _glasses = Killed(glasses);
+        let address = line
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| format!("unexpected glasses output: {line:?}"))?
+            .to_owned();
+        let bridge = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+            .args(["--bridge", &cloud.url(), &address])
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("the bridge process: {e}"))?;
+        let pid = bridge.id();
+        let _bridge = Killed(bridge);
+        if !cloud.wait_connected(Duration::from_secs(20)).await {
+            return Err("the bridge did not reach the cloud".into());
+        }
+        // Let the connection settle (hello, first reports) before measuring.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let hz = clock_ticks();
+        let window = Duration::from_secs(args.seconds.max(5));
+        println!(
+            "bridge process {pid}: connected to the cloud simulator (pings every 10 s) and the glasses over TCP; {} s per window",
+            window.as_secs()
+        );
+        let a = sample(pid)?;
+        tokio::time::sleep(window).await;
+        let b = sample(pid)?;
+        report("idle", a, b, window.as_secs_f64(), hz);
+
+        let start = StartSpec {
+            stream_id: "scost".into(),
+            url: "rtmps://ingest.example.com/live/cost-key".into(),
+            app_id: "cost".into(),
+            telemetry: Some(true),
+            ..Default::default()
+        };
+        cloud.send(&start_command(&start, cloud.generation())).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let a = sample(pid)?;
+        let end = tokio::time::Instant::now() + window;
+        let mut n = 0;
+        while tokio::time::Instant::now() < end {
+            let left = end.saturating_duration_since(tokio::time::Instant::now());
+            tokio::time::sleep(left.min(Duration::from_secs(15))).await;
+            n += 1;
+            cloud.send(&keep_alive_command("scost", &format!("c{n}"))).await;
+        }
+        let b = sample(pid)?;
+        report("streaming", a, b, window.as_secs_f64(), hz);
+        Ok(())
+    })
+}
