@@ -25,8 +25,11 @@ struct Args {
     /// Seconds each window lasts.
     #[arg(long, default_value_t = 60)]
     seconds: u64,
-    /// Internal: be the bridge process (cloud URL, glasses address).
-    #[arg(long, num_args = 2, value_names = ["CLOUD", "GLASSES"], hide = true)]
+    /// Worker threads of the bridge's runtime (`BridgeConfig.worker_threads`: 1 or 2).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    workers: u8,
+    /// Internal: be the bridge process (cloud URL, glasses address, workers).
+    #[arg(long, num_args = 3, value_names = ["CLOUD", "GLASSES", "WORKERS"], hide = true)]
     bridge: Option<Vec<String>>,
 }
 
@@ -35,7 +38,8 @@ const TOKEN: &str = "cost-bench-token";
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if let Some(targets) = &args.bridge {
-        return be_the_bridge(&targets[0], &targets[1]);
+        let workers = targets[2].parse().unwrap_or(2);
+        return be_the_bridge(&targets[0], &targets[1], workers);
     }
     match measure(&args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -47,8 +51,9 @@ fn main() -> std::process::ExitCode {
 }
 
 /// The bridge process: the library and nothing else, until killed.
-fn be_the_bridge(cloud: &str, glasses: &str) -> std::process::ExitCode {
+fn be_the_bridge(cloud: &str, glasses: &str, workers: usize) -> std::process::ExitCode {
     let config = BridgeConfig {
+        worker_threads: workers,
         cloud: CloudConfig {
             url: cloud.into(),
             token: Redacted::new(TOKEN.into()),
@@ -92,28 +97,38 @@ fn sibling(name: &str) -> Result<PathBuf, String> {
     }
 }
 
-/// One sample of a process: context switches over all its threads, CPU ticks, RSS.
-#[derive(Debug, Clone, Copy)]
+/// One sample of a process: context switches over all its threads (and per thread name),
+/// CPU ticks, RSS.
+#[derive(Debug, Clone)]
 struct Sample {
     switches: u64,
     ticks: u64,
     rss_kib: u64,
+    by_thread: std::collections::BTreeMap<String, u64>,
 }
 
 fn sample(pid: u32) -> Result<Sample, String> {
     let mut switches = 0;
+    let mut by_thread = std::collections::BTreeMap::new();
     let tasks =
         std::fs::read_dir(format!("/proc/{pid}/task")).map_err(|e| format!("/proc: {e}"))?;
     for task in tasks.flatten() {
         let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let mut own = 0;
         for line in status.lines() {
             if let Some(v) = line
                 .strip_prefix("voluntary_ctxt_switches:")
                 .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
             {
-                switches += v.trim().parse::<u64>().unwrap_or(0);
+                own += v.trim().parse::<u64>().unwrap_or(0);
             }
         }
+        switches += own;
+        let tid = task.file_name().to_string_lossy().into_owned();
+        *by_thread
+            .entry(format!("{} (tid {tid})", name.trim()))
+            .or_insert(0) += own;
     }
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
     // Fields after the command name (which may hold spaces, in parentheses).
@@ -138,6 +153,7 @@ fn sample(pid: u32) -> Result<Sample, String> {
         switches,
         ticks,
         rss_kib,
+        by_thread,
     })
 }
 
@@ -151,8 +167,8 @@ fn clock_ticks() -> u64 {
         .unwrap_or(100)
 }
 
-fn report(label: &str, a: Sample, b: Sample, seconds: f64, hz: u64) {
-    let wakeups = (b.switches - a.switches) as f64 / seconds;
+fn report(label: &str, a: &Sample, b: &Sample, seconds: f64, hz: u64) {
+    let wakeups = b.switches.saturating_sub(a.switches) as f64 / seconds;
     let cpu = (b.ticks - a.ticks) as f64 / hz as f64;
     println!(
         "{label:<10} {wakeups:>6.2} wakeups/s ({:>7.0}/h)   CPU {:>6.3} % of a core ({:>5.1} s/h)   RSS {:.1} MiB",
@@ -161,6 +177,13 @@ fn report(label: &str, a: Sample, b: Sample, seconds: f64, hz: u64) {
         cpu / seconds * 3600.0,
         b.rss_kib as f64 / 1024.0
     );
+    // The profile: which threads woke.
+    for (name, n) in &b.by_thread {
+        let delta = n.saturating_sub(a.by_thread.get(name).copied().unwrap_or(0));
+        if delta > 0 {
+            println!("           {:>6.2}/s  {name}", delta as f64 / seconds);
+        }
+    }
 }
 
 fn measure(args: &Args) -> Result<(), String> {
@@ -196,7 +219,7 @@ fn measure(args: &Args) -> Result<(), String> {
             .ok_or_else(|| format!("unexpected glasses output: {line:?}"))?
             .to_owned();
         let bridge = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
-            .args(["--bridge", &cloud.url(), &address])
+            .args(["--bridge", &cloud.url(), &address, &args.workers.to_string()])
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("the bridge process: {e}"))?;
@@ -210,13 +233,14 @@ fn measure(args: &Args) -> Result<(), String> {
         let hz = clock_ticks();
         let window = Duration::from_secs(args.seconds.max(5));
         println!(
-            "bridge process {pid}: connected to the cloud simulator (pings every 10 s) and the glasses over TCP; {} s per window",
+            "bridge process {pid} ({} worker threads): connected to the cloud simulator (pings every 10 s) and the glasses over TCP; {} s per window",
+            args.workers,
             window.as_secs()
         );
         let a = sample(pid)?;
         tokio::time::sleep(window).await;
         let b = sample(pid)?;
-        report("idle", a, b, window.as_secs_f64(), hz);
+        report("idle", &a, &b, window.as_secs_f64(), hz);
 
         let start = StartSpec {
             stream_id: "scost".into(),
@@ -237,7 +261,7 @@ fn measure(args: &Args) -> Result<(), String> {
             cloud.send(&keep_alive_command("scost", &format!("c{n}"))).await;
         }
         let b = sample(pid)?;
-        report("streaming", a, b, window.as_secs_f64(), hz);
+        report("streaming", &a, &b, window.as_secs_f64(), hz);
         Ok(())
     })
 }

@@ -14,7 +14,9 @@ pub struct SessionConfig {
     pub ack_timeout: Duration,
     /// Sends per command, first one included. Default 4 (one send and three retries).
     pub max_attempts: u8,
-    /// Silence after which a `Ping` is sent. Default 10 s.
+    /// Silence after which a `Ping` is sent. Default 15 s: longer than the glasses' own report
+    /// period (10 s), so glasses that talk are never pinged; a ping at 10 s raced every report and
+    /// doubled an idle bridge's wakeups (`mentra-cost`).
     pub ping_interval: Duration,
     /// Silence after which the glasses are declared gone (`LivenessLost`). Default 30 s.
     pub liveness_timeout: Duration,
@@ -32,7 +34,7 @@ impl Default for SessionConfig {
             max_message_size: crate::wire::DEFAULT_MAX_MESSAGE,
             ack_timeout: Duration::from_secs(1),
             max_attempts: 4,
-            ping_interval: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(15),
             liveness_timeout: Duration::from_secs(30),
             partial_timeout: Duration::from_secs(2),
             max_pending: 32,
