@@ -1,0 +1,163 @@
+//! Relay through the shells: a cloud frame written on a real loopback WebSocket into a running
+//! bridge (the cloud client task, the run loop, the supervisor, the session, the framer, the
+//! link task) until the resulting write on the glasses link, timed at the link. The link is the
+//! simulated one with its delay set to zero, wrapped to stamp each packet the bridge writes;
+//! the glasses simulator answers behind it. Prints p50/p99/max for start, keep-alive and stop.
+//! Budget (issue 16): p99 ≤ 200 µs. Run with `cargo bench -p mentra-bridge --bench relay_shells`.
+
+#![allow(clippy::expect_used)] // a benchmark that cannot set up has nothing to measure
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mentra_bridge::bridge::spawn;
+use mentra_bridge::cloud::{CloudConfig, TcpConnector};
+use mentra_bridge::glasses::{BoxFuture, GlassesLink, LinkError, LinkEvent};
+use mentra_bridge::wire::proto::phone_to_glasses::Body as P;
+use mentra_bridge::wire::{Reassembled, Reassembler, decode_phone};
+use mentra_bridge::{BridgeConfig, Redacted};
+use mentra_sim::cloud::{
+    CloudSim, CloudSimConfig, StartSpec, keep_alive_command, start_command, stop_command,
+};
+use mentra_sim::glasses::{GlassesSimConfig, spawn_glasses};
+use mentra_sim::link::{SimLink, SimLinkConfig, sim_link};
+
+const ROUNDS: usize = 200;
+
+/// What the bridge wrote, and when.
+type Writes = Arc<Mutex<Vec<(Instant, Vec<u8>)>>>;
+
+/// The phone end of the simulated link, stamping every packet the bridge writes.
+struct Stamped {
+    inner: SimLink,
+    writes: Writes,
+}
+
+impl GlassesLink for Stamped {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    fn send(&mut self, packet: Vec<u8>) -> BoxFuture<'_, Result<(), LinkError>> {
+        if let Ok(mut w) = self.writes.lock() {
+            w.push((Instant::now(), packet.clone()));
+        }
+        self.inner.send(packet)
+    }
+
+    fn next_event(&mut self) -> BoxFuture<'_, Option<LinkEvent>> {
+        self.inner.next_event()
+    }
+}
+
+/// The time from `sent` to the first write after it carrying a `want` command.
+fn relay_time(
+    writes: &Writes,
+    from: usize,
+    sent: Instant,
+    want: fn(&P) -> bool,
+) -> Option<Duration> {
+    let writes = writes.lock().ok()?;
+    let mut reassembler = Reassembler::new(65_535, Duration::from_secs(2));
+    let mut first_packet_at = None;
+    for (at, packet) in writes.iter().skip(from) {
+        if first_packet_at.is_none() {
+            first_packet_at = Some(*at);
+        }
+        reassembler.handle_packet(*at, packet);
+        while let Some(out) = reassembler.poll_output() {
+            if let Reassembled::Message(bytes) = out {
+                if let Ok(m) = decode_phone(&bytes) {
+                    if m.body.as_ref().is_some_and(want) {
+                        // The message's first packet is when it left.
+                        return first_packet_at.map(|t| t.saturating_duration_since(sent));
+                    }
+                }
+            }
+            first_packet_at = None;
+        }
+    }
+    None
+}
+
+fn print(label: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    println!(
+        "{label:<11} n={:<4} p50 {:>7.1} µs   p99 {:>7.1} µs   max {:>7.1} µs",
+        times.len(),
+        at(0.50).as_secs_f64() * 1e6,
+        at(0.99).as_secs_f64() * 1e6,
+        times.last().copied().unwrap_or_default().as_secs_f64() * 1e6
+    );
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let cloud = CloudSim::start(CloudSimConfig::default()).await.expect("the cloud simulator");
+        let (phone_end, glasses_end, _control) = sim_link(SimLinkConfig {
+            latency: Duration::ZERO,
+            ..Default::default()
+        });
+        let _glasses = spawn_glasses(
+            GlassesSimConfig {
+                start_delay: Duration::from_millis(5),
+                stop_delay: Duration::from_millis(5),
+                ..Default::default()
+            },
+            glasses_end,
+        );
+        let writes: Writes = Arc::default();
+        let link = Stamped {
+            inner: phone_end,
+            writes: Arc::clone(&writes),
+        };
+        let config = BridgeConfig {
+            cloud: CloudConfig {
+                url: cloud.url(),
+                token: Redacted::new("bench".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        // The bridge on this runtime, as an app's would run on its own.
+        let bridge = spawn(config, Box::new(link), Arc::new(TcpConnector)).expect("the bridge");
+        assert!(cloud.wait_connected(Duration::from_secs(10)).await);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (mut starts, mut keeps, mut stops) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..ROUNDS {
+            let id = format!("srelay{i}");
+            let spec = StartSpec {
+                stream_id: id.clone(),
+                url: format!("rtmps://ingest.example.com/live/{id}-key"),
+                app_id: "bench".into(),
+                ..Default::default()
+            };
+            let mark = writes.lock().map(|w| w.len()).unwrap_or(0);
+            let sent = Instant::now();
+            cloud.send(&start_command(&spec, cloud.generation())).await;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            starts.extend(relay_time(&writes, mark, sent, |b| matches!(b, P::StartStream(_))));
+            let mark = writes.lock().map(|w| w.len()).unwrap_or(0);
+            let sent = Instant::now();
+            cloud.send(&keep_alive_command(&id, &format!("k{i}"))).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            keeps.extend(relay_time(&writes, mark, sent, |b| matches!(b, P::KeepStreamAlive(_))));
+            let mark = writes.lock().map(|w| w.len()).unwrap_or(0);
+            let sent = Instant::now();
+            cloud.send(&stop_command(&id, "bench")).await;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            stops.extend(relay_time(&writes, mark, sent, |b| matches!(b, P::StopStream(_))));
+        }
+        println!("cloud frame on a loopback WebSocket → the bridge's write on the glasses link ({ROUNDS} rounds):");
+        print("start", starts);
+        print("keep-alive", keeps);
+        print("stop", stops);
+        bridge.shutdown().await;
+    });
+}
