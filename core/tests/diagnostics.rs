@@ -251,6 +251,13 @@ async fn a_failed_start_is_recorded_without_its_key_and_the_header_tells_the_wal
     .await;
     let export = rig.bridge.export_diagnostics();
     assert!(!export.contains(RTMP_KEY), "the stream key leaked");
-    let (header, _) = parse_jsonl(&export).unwrap();
+    let (header, entries) = parse_jsonl(&export).unwrap();
+    assert!(
+        entries.iter().any(
+            |e| matches!(&e.what, What::Stream { stream_id, state, problem: Some(_), .. }
+            if stream_id == "sscrub" && (state == "error" || state == "timeout"))
+        ),
+        "the failed start is in the recording, with its problem"
+    );
     assert!(header.exported_unix_ms >= header.started_unix_ms && header.started_unix_ms > 0);
 }

@@ -90,22 +90,15 @@ pub(super) async fn unknown_body(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdi
     v.saw(format!(
         "sent envelope #{id} with no body this version knows"
     ));
-    let replies = phone
-        .gather(ctx.config.quiet_period, |m| m.reply_to == id)
-        .await;
-    for h in &replies {
-        v.heard("reply", h);
-    }
-    v.require(
-        replies.is_empty(),
+    unanswered_then_answering(
+        phone,
+        ctx,
+        v,
+        id,
         "an envelope with no known body is ignored (no reply)",
-    );
-    if let Some((_, h)) = ask(phone, ctx, v, "Ping", P::Ping(Ping {})).await {
-        v.require(
-            matches!(h.message.body, Some(G::Pong(_))),
-            "the glasses still answer",
-        );
-    }
+        "the glasses still answer",
+    )
+    .await;
 }
 
 pub(super) async fn multi_packet(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
@@ -186,22 +179,15 @@ pub(super) async fn reserved_bits(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verd
         }
     }
     v.saw(format!("sent Ping #{id} with flag bit 0x04 set"));
-    let replies = phone
-        .gather(ctx.config.quiet_period, |m| m.reply_to == id)
-        .await;
-    for h in &replies {
-        v.heard("reply", h);
-    }
-    v.require(
-        replies.is_empty(),
+    unanswered_then_answering(
+        phone,
+        ctx,
+        v,
+        id,
         "a packet with reserved flag bits is dropped, not read",
-    );
-    if let Some((_, h)) = ask(phone, ctx, v, "Ping", P::Ping(Ping {})).await {
-        v.require(
-            matches!(h.message.body, Some(G::Pong(_))),
-            "the next message is read",
-        );
-    }
+        "the next message is read",
+    )
+    .await;
 }
 
 pub(super) async fn duplicate(phone: &mut Phone, ctx: &mut Ctx, v: &mut Verdict) {
@@ -409,6 +395,28 @@ pub(super) fn glasses_packets(phone: &Phone, v: &mut Verdict) {
     );
     for f in phone.faults.iter().take(5) {
         v.fail(format!("at {:?}: {}", f.at, f.what));
+    }
+}
+
+/// Requires no reply to `id` within the quiet period (`rule`), then a Pong to a fresh Ping
+/// (`after`): what was dropped is dropped, and the glasses go on.
+async fn unanswered_then_answering(
+    phone: &mut Phone,
+    ctx: &mut Ctx,
+    v: &mut Verdict,
+    id: u32,
+    rule: &str,
+    after: &str,
+) {
+    let replies = phone
+        .gather(ctx.config.quiet_period, |m| m.reply_to == id)
+        .await;
+    for h in &replies {
+        v.heard("reply", h);
+    }
+    v.require(replies.is_empty(), rule);
+    if let Some((_, h)) = ask(phone, ctx, v, "Ping", P::Ping(Ping {})).await {
+        v.require(matches!(h.message.body, Some(G::Pong(_))), after);
     }
 }
 
