@@ -9,6 +9,8 @@
 # library is built without the `ble` feature and LinkSpec.Ble fails at once with a sentence.
 # 16 KB pages: NDK r28+ links with max-page-size=16384 by default; the flag below keeps older
 # NDKs honest too.
+# `rustc --crate-type cdylib`, not `build`: a build makes the rlib and the staticlib in the
+# same rustc run, and that cdylib comes out about 750 KB larger (bindings/size-report.sh).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/.."
@@ -18,5 +20,6 @@ for t in aarch64-linux-android armv7-linux-androideabi x86_64-linux-android; do
 done
 RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,-z,max-page-size=16384" \
   cargo ndk -t arm64-v8a -t armeabi-v7a -t x86_64 -o "$here/src/main/jniLibs" \
-  build --profile release-mobile -p mentra-bridge-ffi --no-default-features --features tls
+  rustc --profile release-mobile -p mentra-bridge-ffi --lib --crate-type cdylib \
+  --no-default-features --features tls
 bindings/generate.sh app

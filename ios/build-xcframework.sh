@@ -15,7 +15,9 @@ export MACOSX_DEPLOYMENT_TARGET=12.0
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
 for t in "${targets[@]}"; do
   rustup target add "$t" >/dev/null
-  cargo build --profile release-mobile -p mentra-bridge-ffi --target "$t"
+  # The staticlib alone, as bindings/size-report.sh measures it (a plain build also makes the
+  # cdylib and the rlib in the same rustc run, which costs size).
+  cargo rustc --profile release-mobile -p mentra-bridge-ffi --lib --crate-type staticlib --target "$t"
 done
 # The Swift and the header from the library just built (the host build's metadata is the same
 # code): what is packaged always matches what the Swift calls.
