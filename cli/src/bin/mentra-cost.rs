@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use mentra_bridge::cloud::CloudConfig;
-use mentra_bridge::glasses::{TcpLink, TcpLinkConfig};
+use mentra_bridge::glasses::{Dialect, TcpLink, TcpLinkConfig};
 use mentra_bridge::{Bridge, BridgeConfig, Redacted};
 use mentra_sim::cloud::{CloudSim, CloudSimConfig, StartSpec, keep_alive_command, start_command};
 
@@ -28,8 +28,13 @@ struct Args {
     /// Worker threads of the bridge's runtime (`BridgeConfig.worker_threads`: 1 or 2).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
     workers: u8,
-    /// Internal: be the bridge process (cloud URL, glasses address, workers).
-    #[arg(long, num_args = 3, value_names = ["CLOUD", "GLASSES", "WORKERS"], hide = true)]
+    /// What the glasses speak: mentra-proto (our schema) or mentra-live (today's Mentra Live
+    /// firmware, 2026: Wire v2, heartbeats every 30 s, a controller probe every 2 s while
+    /// streaming).
+    #[arg(long, default_value = "mentra-proto")]
+    dialect: Dialect,
+    /// Internal: be the bridge process (cloud URL, glasses address, workers, dialect).
+    #[arg(long, num_args = 4, value_names = ["CLOUD", "GLASSES", "WORKERS", "DIALECT"], hide = true)]
     bridge: Option<Vec<String>>,
 }
 
@@ -39,7 +44,8 @@ fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if let Some(targets) = &args.bridge {
         let workers = targets[2].parse().unwrap_or(2);
-        return be_the_bridge(&targets[0], &targets[1], workers);
+        let dialect = targets[3].parse().unwrap_or_default();
+        return be_the_bridge(&targets[0], &targets[1], workers, dialect);
     }
     match measure(&args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -51,7 +57,12 @@ fn main() -> std::process::ExitCode {
 }
 
 /// The bridge process: the library and nothing else, until killed.
-fn be_the_bridge(cloud: &str, glasses: &str, workers: usize) -> std::process::ExitCode {
+fn be_the_bridge(
+    cloud: &str,
+    glasses: &str,
+    workers: usize,
+    dialect: Dialect,
+) -> std::process::ExitCode {
     let config = BridgeConfig {
         worker_threads: workers,
         cloud: CloudConfig {
@@ -61,7 +72,11 @@ fn be_the_bridge(cloud: &str, glasses: &str, workers: usize) -> std::process::Ex
         },
         ..Default::default()
     };
-    let bridge = match Bridge::start(config, Box::new(TcpLink::new(TcpLinkConfig::new(glasses)))) {
+    let link = TcpLink::new(TcpLinkConfig {
+        dialect,
+        ..TcpLinkConfig::new(glasses)
+    });
+    let bridge = match Bridge::start(config, Box::new(link)) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("error: the bridge did not start: {e}");
@@ -97,18 +112,28 @@ fn sibling(name: &str) -> Result<PathBuf, String> {
     }
 }
 
-/// One sample of a process: context switches over all its threads (and per thread name),
-/// CPU ticks, RSS.
+/// One sample of a process: wakeups over all its threads (and per thread name), preemptions,
+/// CPU time, RSS.
+///
+/// A wakeup is a voluntary context switch: the thread slept (on epoll, a futex, a timer) and
+/// something woke it, which is what costs a phone battery. An involuntary switch is a
+/// running thread preempted; here that is mostly our own peers, which share this machine's
+/// two cores (on a phone they are across the radio), so it is counted apart.
 #[derive(Debug, Clone)]
 struct Sample {
     switches: u64,
+    preemptions: u64,
     ticks: u64,
+    /// CPU time in ns over every thread (`schedstat`), finer than ticks when present.
+    cpu_ns: Option<u64>,
     rss_kib: u64,
     by_thread: std::collections::BTreeMap<String, u64>,
 }
 
 fn sample(pid: u32) -> Result<Sample, String> {
     let mut switches = 0;
+    let mut preemptions = 0;
+    let mut cpu_ns = Some(0);
     let mut by_thread = std::collections::BTreeMap::new();
     let tasks =
         std::fs::read_dir(format!("/proc/{pid}/task")).map_err(|e| format!("/proc: {e}"))?;
@@ -116,12 +141,18 @@ fn sample(pid: u32) -> Result<Sample, String> {
         let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
         let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
         let mut own = 0;
+        let on_cpu = std::fs::read_to_string(task.path().join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
+        cpu_ns = match (cpu_ns, on_cpu) {
+            (Some(total), Some(t)) => Some(total + t),
+            _ => None,
+        };
         for line in status.lines() {
-            if let Some(v) = line
-                .strip_prefix("voluntary_ctxt_switches:")
-                .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
-            {
+            if let Some(v) = line.strip_prefix("voluntary_ctxt_switches:") {
                 own += v.trim().parse::<u64>().unwrap_or(0);
+            } else if let Some(v) = line.strip_prefix("nonvoluntary_ctxt_switches:") {
+                preemptions += v.trim().parse::<u64>().unwrap_or(0);
             }
         }
         switches += own;
@@ -151,7 +182,9 @@ fn sample(pid: u32) -> Result<Sample, String> {
         .unwrap_or(0);
     Ok(Sample {
         switches,
+        preemptions,
         ticks,
+        cpu_ns,
         rss_kib,
         by_thread,
     })
@@ -169,9 +202,13 @@ fn clock_ticks() -> u64 {
 
 fn report(label: &str, a: &Sample, b: &Sample, seconds: f64, hz: u64) {
     let wakeups = b.switches.saturating_sub(a.switches) as f64 / seconds;
-    let cpu = (b.ticks - a.ticks) as f64 / hz as f64;
+    let preempted = b.preemptions.saturating_sub(a.preemptions) as f64 / seconds;
+    let cpu = match (a.cpu_ns, b.cpu_ns) {
+        (Some(x), Some(y)) => y.saturating_sub(x) as f64 / 1e9,
+        _ => b.ticks.saturating_sub(a.ticks) as f64 / hz as f64,
+    };
     println!(
-        "{label:<10} {wakeups:>6.2} wakeups/s ({:>7.0}/h)   CPU {:>6.3} % of a core ({:>5.1} s/h)   RSS {:.1} MiB",
+        "{label:<10} {wakeups:>6.2} wakeups/s ({:>7.0}/h)   CPU {:>6.4} % of a core ({:>5.2} s/h)   RSS {:.1} MiB   (preempted {preempted:.2}/s)",
         wakeups * 3600.0,
         cpu / seconds * 100.0,
         cpu / seconds * 3600.0,
@@ -199,7 +236,7 @@ fn measure(args: &Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("the cloud simulator: {e}"))?;
         let mut glasses = Command::new(sibling("mentra-glasses-sim")?)
-            .args(["--tcp", "127.0.0.1:0"])
+            .args(["--tcp", "127.0.0.1:0", "--dialect", &args.dialect.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -219,7 +256,13 @@ fn measure(args: &Args) -> Result<(), String> {
             .ok_or_else(|| format!("unexpected glasses output: {line:?}"))?
             .to_owned();
         let bridge = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
-            .args(["--bridge", &cloud.url(), &address, &args.workers.to_string()])
+            .args([
+                "--bridge",
+                &cloud.url(),
+                &address,
+                &args.workers.to_string(),
+                &args.dialect.to_string(),
+            ])
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("the bridge process: {e}"))?;
@@ -233,8 +276,9 @@ fn measure(args: &Args) -> Result<(), String> {
         let hz = clock_ticks();
         let window = Duration::from_secs(args.seconds.max(5));
         println!(
-            "bridge process {pid} ({} worker threads): connected to the cloud simulator (pings every 10 s) and the glasses over TCP; {} s per window",
+            "bridge process {pid} ({} worker threads): connected to the cloud simulator (pings every 10 s) and {} glasses over TCP; {} s per window",
             args.workers,
+            args.dialect,
             window.as_secs()
         );
         let a = sample(pid)?;
