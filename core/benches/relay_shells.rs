@@ -2,8 +2,11 @@
 //! bridge (the cloud client task, the run loop, the supervisor, the session, the framer, the
 //! link task) until the resulting write on the glasses link, timed at the link. The link is the
 //! simulated one with its delay set to zero, wrapped to stamp each packet the bridge writes;
-//! the glasses simulator answers behind it. Prints p50/p99/max for start, keep-alive and stop.
-//! Budget (issue 16): p99 ≤ 200 µs. Run with `cargo bench -p mentra-bridge --bench relay_shells`.
+//! the glasses simulator answers behind it. Prints p50/p99/max for start, keep-alive and stop
+//! (budget, issue 16: p99 ≤ 200 µs), then for the controller-probe answer of 2026 Mentra Live
+//! glasses on Wire v2: from the link handing the bridge a probe packet to the bridge's write of
+//! the answer packet (budget p99 ≤ 100 µs; the glasses end a stream 10 s after the phone last
+//! answered). Run with `cargo bench -p mentra-bridge --bench relay_shells`.
 
 #![allow(clippy::expect_used)] // a benchmark that cannot set up has nothing to measure
 
@@ -12,25 +15,29 @@ use std::time::{Duration, Instant};
 
 use mentra_bridge::bridge::spawn;
 use mentra_bridge::cloud::{CloudConfig, TcpConnector};
-use mentra_bridge::glasses::{BoxFuture, GlassesLink, LinkError, LinkEvent};
+use mentra_bridge::glasses::{BoxFuture, Dialect, GlassesLink, LinkError, LinkEvent};
 use mentra_bridge::wire::proto::phone_to_glasses::Body as P;
 use mentra_bridge::wire::{Reassembled, Reassembler, decode_phone};
 use mentra_bridge::{BridgeConfig, Redacted};
 use mentra_sim::cloud::{
     CloudSim, CloudSimConfig, StartSpec, keep_alive_command, start_command, stop_command,
 };
-use mentra_sim::glasses::{GlassesSimConfig, spawn_glasses};
+use mentra_sim::glasses::{
+    GlassesSimConfig, LiveFirmware, LiveSimConfig, spawn_glasses, spawn_live_glasses,
+};
 use mentra_sim::link::{SimLink, SimLinkConfig, sim_link};
 
 const ROUNDS: usize = 200;
 
-/// What the bridge wrote, and when.
+/// What the bridge wrote (or read), and when.
 type Writes = Arc<Mutex<Vec<(Instant, Vec<u8>)>>>;
 
-/// The phone end of the simulated link, stamping every packet the bridge writes.
+/// The phone end of the simulated link, stamping every packet the bridge writes and every
+/// packet the link hands it.
 struct Stamped {
     inner: SimLink,
     writes: Writes,
+    reads: Writes,
 }
 
 impl GlassesLink for Stamped {
@@ -46,7 +53,17 @@ impl GlassesLink for Stamped {
     }
 
     fn next_event(&mut self) -> BoxFuture<'_, Option<LinkEvent>> {
-        self.inner.next_event()
+        let reads = Arc::clone(&self.reads);
+        let next = self.inner.next_event();
+        Box::pin(async move {
+            let event = next.await;
+            if let Some(LinkEvent::Packet(p)) = &event {
+                if let Ok(mut r) = reads.lock() {
+                    r.push((Instant::now(), p.clone()));
+                }
+            }
+            event
+        })
     }
 }
 
@@ -98,8 +115,21 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
+    // The benchmark's own steps run as tasks on the bridge's worker, as the peers' would on
+    // their side of a network: a step on `block_on`'s thread would add a cross-thread wakeup
+    // of the worker to every round, which is the harness, not the bridge.
     runtime.block_on(async {
-        let cloud = CloudSim::start(CloudSimConfig::default()).await.expect("the cloud simulator");
+        tokio::spawn(commands()).await.expect("the command rounds");
+        tokio::spawn(probes()).await.expect("the probe rounds");
+    });
+}
+
+/// Start, keep-alive and stop, from the cloud's frame to the glasses link.
+async fn commands() {
+    {
+        let cloud = CloudSim::start(CloudSimConfig::default())
+            .await
+            .expect("the cloud simulator");
         let (phone_end, glasses_end, _control) = sim_link(SimLinkConfig {
             latency: Duration::ZERO,
             ..Default::default()
@@ -116,6 +146,7 @@ fn main() {
         let link = Stamped {
             inner: phone_end,
             writes: Arc::clone(&writes),
+            reads: Writes::default(),
         };
         let config = BridgeConfig {
             cloud: CloudConfig {
@@ -142,22 +173,123 @@ fn main() {
             let sent = Instant::now();
             cloud.send(&start_command(&spec, cloud.generation())).await;
             tokio::time::sleep(Duration::from_millis(30)).await;
-            starts.extend(relay_time(&writes, mark, sent, |b| matches!(b, P::StartStream(_))));
+            starts.extend(relay_time(&writes, mark, sent, |b| {
+                matches!(b, P::StartStream(_))
+            }));
             let mark = writes.lock().map(|w| w.len()).unwrap_or(0);
             let sent = Instant::now();
             cloud.send(&keep_alive_command(&id, &format!("k{i}"))).await;
             tokio::time::sleep(Duration::from_millis(20)).await;
-            keeps.extend(relay_time(&writes, mark, sent, |b| matches!(b, P::KeepStreamAlive(_))));
+            keeps.extend(relay_time(&writes, mark, sent, |b| {
+                matches!(b, P::KeepStreamAlive(_))
+            }));
             let mark = writes.lock().map(|w| w.len()).unwrap_or(0);
             let sent = Instant::now();
             cloud.send(&stop_command(&id, "bench")).await;
             tokio::time::sleep(Duration::from_millis(30)).await;
-            stops.extend(relay_time(&writes, mark, sent, |b| matches!(b, P::StopStream(_))));
+            stops.extend(relay_time(&writes, mark, sent, |b| {
+                matches!(b, P::StopStream(_))
+            }));
         }
-        println!("cloud frame on a loopback WebSocket → the bridge's write on the glasses link ({ROUNDS} rounds):");
+        println!(
+            "cloud frame on a loopback WebSocket → the bridge's write on the glasses link ({ROUNDS} rounds):"
+        );
         print("start", starts);
         print("keep-alive", keeps);
         print("stop", stops);
         bridge.shutdown().await;
+    }
+}
+
+/// Probes of 2026 Mentra Live glasses on Wire v2 while a stream runs, each to its answer.
+async fn probes() {
+    const PROBES: usize = 500;
+    let cloud = CloudSim::start(CloudSimConfig::default())
+        .await
+        .expect("the cloud simulator");
+    // An MTU that holds a probe and its answer in one packet each, so each is stamped whole.
+    let (phone_end, glasses_end, _control) = sim_link(SimLinkConfig {
+        latency: Duration::ZERO,
+        mtu: 512,
+        ..Default::default()
     });
+    let live = LiveSimConfig {
+        firmware: LiveFirmware::Y2026,
+        probe_interval: Duration::from_millis(20),
+        ..Default::default()
+    };
+    let _glasses = spawn_live_glasses(GlassesSimConfig::default(), live, glasses_end);
+    let (writes, reads) = (Writes::default(), Writes::default());
+    let link = Stamped {
+        inner: phone_end,
+        writes: Arc::clone(&writes),
+        reads: Arc::clone(&reads),
+    };
+    let config = BridgeConfig {
+        cloud: CloudConfig {
+            url: cloud.url(),
+            token: Redacted::new("bench".into()),
+            ..Default::default()
+        },
+        dialect: Some(Dialect::MentraLive),
+        ..Default::default()
+    };
+    let bridge = spawn(config, Box::new(link), Arc::new(TcpConnector)).expect("the bridge");
+    assert!(cloud.wait_connected(Duration::from_secs(10)).await);
+    // Readiness, versions and the v2 switch.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let spec = StartSpec {
+        stream_id: "sprobe".into(),
+        url: "rtmps://ingest.example.com/live/probe-key".into(),
+        app_id: "bench".into(),
+        ..Default::default()
+    };
+    cloud.send(&start_command(&spec, cloud.generation())).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut times = Vec::new();
+    while times.len() < PROBES && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        times = probe_times(&reads, &writes);
+    }
+    assert!(
+        times.len() >= PROBES / 2,
+        "only {} probes were answered: is the stream up?",
+        times.len()
+    );
+    println!("a Mentra Live controller probe in → the bridge's answer out (Wire v2, MTU 512):");
+    print("probe", times);
+    cloud.send(&stop_command("sprobe", "bench")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    bridge.shutdown().await;
+}
+
+/// For each probe read, the time to the first write answering it (matched by its probe id,
+/// which travels verbatim on both wires).
+fn probe_times(reads: &Writes, writes: &Writes) -> Vec<Duration> {
+    let (Ok(reads), Ok(writes)) = (reads.lock(), writes.lock()) else {
+        return Vec::new();
+    };
+    let probe_id = |packet: &[u8], kind: &[u8]| -> Option<Vec<u8>> {
+        find(packet, kind)?;
+        let key = b"\"probeId\":\"";
+        let at = find(packet, key)? + key.len();
+        let end = packet[at..].iter().position(|&b| b == b'"')?;
+        Some(packet[at..at + end].to_vec())
+    };
+    let answers: Vec<(Instant, Vec<u8>)> = writes
+        .iter()
+        .filter_map(|(at, p)| Some((*at, probe_id(p, b"stream_controller_response")?)))
+        .collect();
+    reads
+        .iter()
+        .filter_map(|(at, p)| {
+            let id = probe_id(p, b"stream_controller_probe")?;
+            let (answered, _) = answers.iter().find(|(t, a)| *a == id && t >= at)?;
+            Some(answered.saturating_duration_since(*at))
+        })
+        .collect()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
