@@ -303,6 +303,10 @@ impl Driver {
                                     stream_id: Some(cmd.stream_id.clone()),
                                 });
                                 self.in_flight.insert(id, (cmd.stream_id, cmd.kind));
+                                // Write it before the rest of the supervisor's outputs (the
+                                // cloud's status, the app's events): the glasses are the ones
+                                // waiting on it.
+                                break;
                             }
                             Err(e) => self.supervisor.handle_input(
                                 now(),

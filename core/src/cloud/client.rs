@@ -158,6 +158,9 @@ impl Drop for Owner {
 
 type Ws = WebSocketStream<MaybeTlsStream<BoxedStream>>;
 
+/// The most one socket read takes in (see the WebSocket config in `connect`).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// After `reconnect_now`, how long a connection has to answer its ping before it is redialled.
 pub(crate) const REDIAL_CHECK: Duration = Duration::from_secs(5);
 
@@ -434,7 +437,12 @@ impl Task {
         let bearer = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             .map_err(|_| "token contains characters not allowed in a header".to_owned())?;
         request.headers_mut().insert("Authorization", bearer);
+        // Reads of 4 KiB, not tungstenite's 128 KiB: the read buffer is zero-filled to its
+        // read size before every read, so a 128 KiB one cost a 128 KiB memset (and the
+        // cache it evicts) per frame. Cloud frames are far smaller; a bigger one takes more
+        // reads.
         let ws_config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER_BYTES)
             .max_message_size(Some(MAX_FRAME_BYTES))
             .max_frame_size(Some(MAX_FRAME_BYTES));
         #[cfg(feature = "tls")]
