@@ -74,6 +74,8 @@ struct Shared {
     /// Silenced connections, kept open until [`CloudSim::end_silence`].
     silenced: Mutex<Vec<mpsc::Sender<ConnCmd>>>,
     auth_failures: AtomicUsize,
+    /// When the last text frame was written on the connection.
+    last_text_written: Mutex<Option<std::time::Instant>>,
 }
 
 /// A running cloud simulator.
@@ -226,6 +228,17 @@ impl CloudSim {
             Some(tx) => tx.send(ConnCmd::Text(text)).await.is_ok(),
             None => false,
         }
+    }
+
+    /// When the last text frame ([`send`](Self::send), [`send_raw`](Self::send_raw)) was
+    /// written on the bridge's connection (its socket, or the in-memory pipe): from then on
+    /// it is the bridge's (and the kernel's). `None` before the first.
+    pub fn last_text_written(&self) -> Option<std::time::Instant> {
+        *self
+            .shared
+            .last_text_written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Closes the bridge's connection (a clean WebSocket close, as a cloud restart does).
@@ -474,6 +487,8 @@ async fn serve<S>(
             cmd = rx.recv() => match cmd {
                 Some(ConnCmd::Text(t)) => {
                     if ws.send(Message::text(t)).await.is_err() { break; }
+                    *shared.last_text_written.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some(std::time::Instant::now());
                 }
                 Some(ConnCmd::Close) | None => {
                     let _ = ws.close(None).await;
