@@ -44,8 +44,14 @@ pub struct LiveConfig {
     pub link_encrypted: bool,
     /// Readiness loop (`cs_hrt` + `phone_ready`) until `glasses_ready`. Default 2.5 s.
     pub readiness_interval: Duration,
-    /// `ping` + `service_heartbeat` after ready. Default 30 s.
+    /// `ping` + `service_heartbeat` after ready. Default 30 s (the firmware drops a phone
+    /// after 35 s without one).
     pub heartbeat_interval: Duration,
+    /// A heartbeat due within this long goes out with a packet the session is handling
+    /// anyway, so glasses that talk (a streaming pair: every second) never cost the phone a
+    /// timer wakeup for one; heartbeats then come every 25–30 s. Default 5 s; zero: only on
+    /// time.
+    pub heartbeat_early: Duration,
     /// Stop-and-wait: how long one tracked message waits for its `msg_ack`. Default 1 s.
     pub ack_timeout: Duration,
     /// Sends of one tracked message before it fails. Default 4 (3 retries).
@@ -73,6 +79,7 @@ impl Default for LiveConfig {
             link_encrypted: true,
             readiness_interval: Duration::from_millis(2500),
             heartbeat_interval: Duration::from_secs(30),
+            heartbeat_early: Duration::from_secs(5),
             ack_timeout: Duration::from_secs(1),
             max_sends: 4,
             liveness_timeout: Duration::from_secs(75),

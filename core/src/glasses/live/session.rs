@@ -351,6 +351,14 @@ impl LiveSession {
                 self.last_rx = now;
                 self.liveness_reported = false;
                 self.packet(now, &p);
+                // Awake anyway: a heartbeat due soon goes now, not on a wakeup of its own.
+                if self.is_ready()
+                    && self
+                        .heartbeat_at
+                        .is_some_and(|at| now + self.config.heartbeat_early >= at)
+                {
+                    self.heartbeat(now);
+                }
             }
         }
         self.flush(now);

@@ -530,6 +530,38 @@ fn forced_names_override_the_guess() {
 }
 
 #[test]
+fn a_heartbeat_due_within_5_s_rides_on_a_packet_the_bridge_handles_anyway() {
+    let mut r = Rig::new(LiveConfig::default());
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let beats = |r: &Rig| {
+        r.app_types()
+            .iter()
+            .filter(|t| *t == "service_heartbeat")
+            .count()
+    };
+    // The first heartbeat, on its timer: the next is due 30 s from now.
+    r.advance(Duration::from_secs(30));
+    let first = beats(&r);
+    assert!(first >= 1);
+    let battery = json!({ "type": "battery_status", "percent": 80, "charging": false });
+    r.advance(Duration::from_secs(20));
+    r.glasses_say(battery.clone());
+    assert_eq!(beats(&r), first, "10 s before it is due: not yet");
+    r.advance(Duration::from_secs(6));
+    r.glasses_say(battery);
+    assert_eq!(
+        beats(&r),
+        first + 1,
+        "4 s before it is due, it goes out with the packet: no timer wakeup for it"
+    );
+    // The one after is due a full interval after that.
+    r.advance(Duration::from_millis(29_900));
+    assert_eq!(beats(&r), first + 1);
+    r.advance(Duration::from_millis(100));
+    assert_eq!(beats(&r), first + 2, "silent glasses get it on its timer");
+}
+
+#[test]
 fn heartbeats_every_30_s_and_the_battery_every_tenth() {
     let mut r = Rig::new(LiveConfig::default());
     r.ready(Some("a1b2c3d4"), "303006291", None);
