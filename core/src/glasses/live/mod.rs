@@ -50,7 +50,7 @@ pub struct LiveConfig {
     /// A heartbeat due within this long goes out with a packet the session is handling
     /// anyway, so glasses that talk (a streaming pair: every second) never cost the phone a
     /// timer wakeup for one; heartbeats then come every 25–30 s. Default 5 s; zero: only on
-    /// time.
+    /// time; at most half of `heartbeat_interval` is used.
     pub heartbeat_early: Duration,
     /// Stop-and-wait: how long one tracked message waits for its `msg_ack`. Default 1 s.
     pub ack_timeout: Duration,

@@ -351,11 +351,17 @@ impl LiveSession {
                 self.last_rx = now;
                 self.liveness_reported = false;
                 self.packet(now, &p);
-                // Awake anyway: a heartbeat due soon goes now, not on a wakeup of its own.
+                // Awake anyway: a heartbeat due soon goes now, not on a wakeup of its own. The
+                // window is at most half the interval, so answers to a heartbeat never bring
+                // on the next.
+                let early = self
+                    .config
+                    .heartbeat_early
+                    .min(self.config.heartbeat_interval / 2);
                 if self.is_ready()
                     && self
                         .heartbeat_at
-                        .is_some_and(|at| now + self.config.heartbeat_early >= at)
+                        .is_some_and(|at| at.checked_sub(early).is_none_or(|open| now >= open))
                 {
                     self.heartbeat(now);
                 }

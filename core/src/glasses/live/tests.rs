@@ -562,6 +562,40 @@ fn a_heartbeat_due_within_5_s_rides_on_a_packet_the_bridge_handles_anyway() {
 }
 
 #[test]
+fn an_early_window_as_long_as_the_interval_still_beats_at_most_every_half_interval() {
+    let mut r = Rig::new(LiveConfig {
+        heartbeat_early: Duration::MAX,
+        ..LiveConfig::default()
+    });
+    r.ready(Some("a1b2c3d4"), "303006291", None);
+    let beats = |r: &Rig| {
+        r.app_types()
+            .iter()
+            .filter(|t| *t == "service_heartbeat")
+            .count()
+    };
+    r.advance(Duration::from_secs(30));
+    let first = beats(&r);
+    // The glasses answer and talk every second: no heartbeat per packet.
+    for _ in 0..14 {
+        r.advance(Duration::from_secs(1));
+        r.glasses_say(json!({ "type": "pong" }));
+    }
+    assert_eq!(
+        beats(&r),
+        first,
+        "14 s of packets after a heartbeat: none early"
+    );
+    r.advance(Duration::from_secs(1));
+    r.glasses_say(json!({ "type": "pong" }));
+    assert_eq!(
+        beats(&r),
+        first + 1,
+        "half the interval on: the window opens"
+    );
+}
+
+#[test]
 fn heartbeats_every_30_s_and_the_battery_every_tenth() {
     let mut r = Rig::new(LiveConfig::default());
     r.ready(Some("a1b2c3d4"), "303006291", None);
