@@ -94,8 +94,11 @@ fn relay_time(
             if let Reassembled::Message(bytes) = out {
                 if let Ok(m) = decode_phone(&bytes) {
                     if m.body.as_ref().is_some_and(want) {
-                        // The message's first packet is when it left.
-                        return first_packet_at.map(|t| t.saturating_duration_since(sent));
+                        // The message's first packet is when it left; one that left before
+                        // the clock started is no sample (the clock started too late).
+                        return first_packet_at
+                            .filter(|t| *t >= sent)
+                            .map(|t| t.duration_since(sent));
                     }
                 }
             }

@@ -115,6 +115,9 @@ fn sibling(name: &str) -> Result<PathBuf, String> {
 /// One sample of a process: wakeups over all its threads (and per thread name), preemptions,
 /// CPU time, RSS.
 ///
+/// Threads that exit within a window take their counts with them (the bridge's runtime keeps
+/// its threads; nothing here uses the blocking pool).
+///
 /// A wakeup is a voluntary context switch: the thread slept (on epoll, a futex, a timer) and
 /// something woke it, which is what costs a phone battery. An involuntary switch is a
 /// running thread preempted; here that is mostly our own peers, which share this machine's
@@ -203,9 +206,12 @@ fn clock_ticks() -> u64 {
 fn report(label: &str, a: &Sample, b: &Sample, seconds: f64, hz: u64) {
     let wakeups = b.switches.saturating_sub(a.switches) as f64 / seconds;
     let preempted = b.preemptions.saturating_sub(a.preemptions) as f64 / seconds;
+    // schedstat resolves ns but only counts the threads alive at each sample; the process's
+    // ticks (10 ms) also hold threads that exited in the window. The larger of the two.
+    let by_ticks = b.ticks.saturating_sub(a.ticks) as f64 / hz as f64;
     let cpu = match (a.cpu_ns, b.cpu_ns) {
-        (Some(x), Some(y)) => y.saturating_sub(x) as f64 / 1e9,
-        _ => b.ticks.saturating_sub(a.ticks) as f64 / hz as f64,
+        (Some(x), Some(y)) => (y.saturating_sub(x) as f64 / 1e9).max(by_ticks),
+        _ => by_ticks,
     };
     println!(
         "{label:<10} {wakeups:>6.2} wakeups/s ({:>7.0}/h)   CPU {:>6.4} % of a core ({:>5.2} s/h)   RSS {:.1} MiB   (preempted {preempted:.2}/s)",
