@@ -358,11 +358,7 @@ impl LiveSession {
                     .config
                     .heartbeat_early
                     .min(self.config.heartbeat_interval / 2);
-                if self.is_ready()
-                    && self
-                        .heartbeat_at
-                        .is_some_and(|at| at.checked_sub(early).is_none_or(|open| now >= open))
-                {
+                if self.heartbeat_due(now, early) {
                     self.heartbeat(now);
                 }
             }
@@ -502,7 +498,7 @@ impl LiveSession {
         }
         self.status_timeouts(now);
         self.legacy_timeout(now);
-        if self.is_ready() && self.heartbeat_at.is_some_and(|at| now >= at) {
+        if self.heartbeat_due(now, Duration::ZERO) {
             self.heartbeat(now);
         }
         if let Some(at) = self.epoch.handshake_retry {
@@ -518,6 +514,14 @@ impl LiveSession {
             self.report(SessionEvent::LivenessLost);
         }
         self.flush(now);
+    }
+
+    /// Ready, and the heartbeat is due within `early` of `now`.
+    fn heartbeat_due(&self, now: Instant, early: Duration) -> bool {
+        self.is_ready()
+            && self
+                .heartbeat_at
+                .is_some_and(|at| at.checked_sub(early).is_none_or(|open| now >= open))
     }
 
     /// The next thing to do, if any.

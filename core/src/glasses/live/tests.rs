@@ -86,6 +86,14 @@ impl Rig {
         self.drain();
     }
 
+    /// `service_heartbeat`s the phone wrote so far.
+    fn heartbeats(&self) -> usize {
+        self.app_types()
+            .iter()
+            .filter(|t| *t == "service_heartbeat")
+            .count()
+    }
+
     fn app_types(&self) -> Vec<String> {
         self.heard
             .iter()
@@ -533,32 +541,30 @@ fn forced_names_override_the_guess() {
 fn a_heartbeat_due_within_5_s_rides_on_a_packet_the_bridge_handles_anyway() {
     let mut r = Rig::new(LiveConfig::default());
     r.ready(Some("a1b2c3d4"), "303006291", None);
-    let beats = |r: &Rig| {
-        r.app_types()
-            .iter()
-            .filter(|t| *t == "service_heartbeat")
-            .count()
-    };
     // The first heartbeat, on its timer: the next is due 30 s from now.
     r.advance(Duration::from_secs(30));
-    let first = beats(&r);
+    let first = r.heartbeats();
     assert!(first >= 1);
     let battery = json!({ "type": "battery_status", "percent": 80, "charging": false });
     r.advance(Duration::from_secs(20));
     r.glasses_say(battery.clone());
-    assert_eq!(beats(&r), first, "10 s before it is due: not yet");
+    assert_eq!(r.heartbeats(), first, "10 s before it is due: not yet");
     r.advance(Duration::from_secs(6));
     r.glasses_say(battery);
     assert_eq!(
-        beats(&r),
+        r.heartbeats(),
         first + 1,
         "4 s before it is due, it goes out with the packet: no timer wakeup for it"
     );
     // The one after is due a full interval after that.
     r.advance(Duration::from_millis(29_900));
-    assert_eq!(beats(&r), first + 1);
+    assert_eq!(r.heartbeats(), first + 1);
     r.advance(Duration::from_millis(100));
-    assert_eq!(beats(&r), first + 2, "silent glasses get it on its timer");
+    assert_eq!(
+        r.heartbeats(),
+        first + 2,
+        "silent glasses get it on its timer"
+    );
 }
 
 #[test]
@@ -568,28 +574,22 @@ fn an_early_window_as_long_as_the_interval_still_beats_at_most_every_half_interv
         ..LiveConfig::default()
     });
     r.ready(Some("a1b2c3d4"), "303006291", None);
-    let beats = |r: &Rig| {
-        r.app_types()
-            .iter()
-            .filter(|t| *t == "service_heartbeat")
-            .count()
-    };
     r.advance(Duration::from_secs(30));
-    let first = beats(&r);
+    let first = r.heartbeats();
     // The glasses answer and talk every second: no heartbeat per packet.
     for _ in 0..14 {
         r.advance(Duration::from_secs(1));
         r.glasses_say(json!({ "type": "pong" }));
     }
     assert_eq!(
-        beats(&r),
+        r.heartbeats(),
         first,
         "14 s of packets after a heartbeat: none early"
     );
     r.advance(Duration::from_secs(1));
     r.glasses_say(json!({ "type": "pong" }));
     assert_eq!(
-        beats(&r),
+        r.heartbeats(),
         first + 1,
         "half the interval on: the window opens"
     );
